@@ -1,0 +1,98 @@
+"""Shared fixtures: live servers on port 0 (Waitress in a thread), stores and tokens."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from sekg.app import close_app
+from sekg.config import load_settings
+from sekg.server import make_server, stop_server
+from sekg.tokens import TokenStore
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL, settings, app and an operator token."""
+
+    url: str
+    settings: object
+    app: object
+    server: object
+    thread: threading.Thread
+    admin_token: str
+
+    @property
+    def store(self):
+        return self.app.extensions["sekg"].store
+
+    def token(self, *graphs: str, label: str = "") -> str:
+        return TokenStore(self.settings.state_dir / "tokens.sqlite").create(list(graphs), label=label)
+
+    def auth(self, token: str | None = None) -> dict:
+        return {"Authorization": f"Bearer {token or self.admin_token}"}
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=60, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return requests.post(self.url + path, timeout=60, **kwargs)
+
+    def stop(self) -> None:
+        stop_server(self.server, self.thread)
+        close_app(self.app)
+
+
+def start_server(store_dir: Path, **settings) -> LiveServer:
+    values = {"SEKG_STORE": str(store_dir), "SEKG_PORT": 0, "SEKG_QUERY_WORKERS": 2, "SEKG_THREADS": 8}
+    values.update(settings)
+    config = load_settings(environ={}, **values)
+    app, server = make_server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="sekg-test-server")
+    thread.start()
+    admin = TokenStore(config.state_dir / "tokens.sqlite").create(admin=True, label="tests")
+    return LiveServer(f"http://127.0.0.1:{server.effective_port}", config, app, server, thread, admin)
+
+
+@pytest.fixture
+def empty_server(tmp_path):
+    """A server on a fresh store without the shipped data, for write tests."""
+    live = start_server(tmp_path / "store", SEKG_LOAD_SHIPPED=False)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def shipped_server(tmp_path_factory):
+    """A server on a store filled with the shipped data; tests must not change it."""
+    live = start_server(tmp_path_factory.mktemp("shipped") / "store")
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium (Debian's package) driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
