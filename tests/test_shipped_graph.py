@@ -115,8 +115,8 @@ def test_proseco_partnership_matches_the_source(data):
     assert sorted(listed) == list(range(1, 12))  # 11 partners, as the partnership list gives them
     countries = {union.value(org, SEKG.country) for org in listed.values()}
     assert len(countries) == 9  # from 9 countries
-    roles = {(union.value(p, SEKG.participant), union.value(p, SEKG.role))
-             for p in union.objects(proseco, SEKG.hasParticipation)}
+    roles = {(union.value(p, SEKG.participant), role)
+             for p in union.objects(proseco, SEKG.hasParticipation) for role in union.objects(p, SEKG.role)}
     lead = URIRef("https://w3id.org/sekg/id/participation-role/lead-partner")
     assert (URIRef("https://w3id.org/sekg/id/organisation/province-of-flemish-brabant"), lead) in roles
 
