@@ -75,12 +75,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     register_error_handlers(app)
     register_request_limits(app)
 
-    from .blueprints import graph_store, health, lod, sparql, static_files, update
+    from .blueprints import graph_store, health, lod, publishing, sparql, static_files, update
+    from .dumps import Dumps
     from .web import register_template_context
 
+    app.extensions["sekg"].extras["dumps"] = Dumps(store, settings.state_dir / "dumps")
     register_template_context(app)
     app.register_blueprint(static_files.bp)
     app.register_blueprint(lod.bp)
+    app.register_blueprint(publishing.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(update.bp)

@@ -212,6 +212,30 @@ def token_revoke(token_or_id: str, store_dir: str | None) -> None:
     click.echo(f"revoked token {grant.id}")
 
 
+# --- dump -------------------------------------------------------------------------------------
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the dumps (default: dumps/ in the state folder, where the server serves them).")
+@click.option("--store", "store_dir", help="Store folder (default: SEKG_STORE, then ./sekg-store).")
+def dump(out_dir: Path | None, store_dir: str | None) -> None:
+    """Write N-Quads (gzip), N-Triples (gzip), Turtle and JSON-LD dumps from one snapshot."""
+    from .dumps import write_dumps
+
+    settings = _settings(SEKG_STORE=store_dir)
+    try:
+        store = _open_store(store_dir)
+    except SekgError as exc:
+        _fail(exc)
+    try:
+        with console.status("writing dumps…"):
+            manifest = write_dumps(store, out_dir or settings.state_dir / "dumps")
+    finally:
+        store.close()
+    for name, info in manifest["files"].items():
+        count = info.get("quads", info.get("triples"))
+        out.print(f"{name}\t{info['bytes']} bytes\t{count} {'quads' if 'quads' in info else 'triples'}\tsha256 {info['sha256']}")
+
+
 # --- serve ------------------------------------------------------------------------------------
 @main.command()
 @click.option("--store", "store_dir", help="Store folder, or `sparql` for an external engine (default: SEKG_STORE).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import typing
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -67,6 +68,16 @@ class Settings:
     """`generic`, `virtuoso` or `oxigraph`: engine quirks the remote store handles."""
     SEKG_TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     """Map tile server for the portal map; empty disables tiles."""
+    SEKG_PUBLIC_URL: str = ""
+    """Public address of this server (behind a proxy); empty = the address requests arrive at."""
+    SEKG_PUBLISHER_NAME: str = "Social Economy Knowledge Graph contributors"
+    """Publisher named in the catalogue."""
+    SEKG_PUBLISHER_ID: str = "sekg"
+    """Publisher identifier in the catalogue (for dati.gov.it: the IPA code)."""
+    SEKG_CONTACT_EMAIL: str = ""
+    """Contact e-mail of the catalogue; empty = the contact point is the site's address."""
+    SEKG_LICENCE: str = "CC_BY_4_0"
+    """Licence of the data: a code of the EU licence authority table."""
     SEKG_LOAD_SHIPPED: bool = True
     """Fill a fresh store with the shipped ontology, vocabularies and data."""
     SEKG_LOG_LEVEL: str = "INFO"
@@ -158,6 +169,13 @@ def check_settings(settings: Settings) -> None:
                 problems.append(f"{name} is required when SEKG_STORE=sparql")
             elif urlsplit(value).scheme not in {"http", "https"}:
                 problems.append(f"{name} must be an http(s) URL")
+    if settings.SEKG_PUBLIC_URL and (urlsplit(settings.SEKG_PUBLIC_URL).scheme not in {"http", "https"}
+                                     or settings.SEKG_PUBLIC_URL.endswith("/")):
+        problems.append("SEKG_PUBLIC_URL must be an http(s) URL without a trailing '/'")
+    if not re.fullmatch(r"[A-Z0-9_]+", settings.SEKG_LICENCE):
+        problems.append("SEKG_LICENCE must be a code of the EU licence table, such as CC_BY_4_0")
+    if settings.SEKG_CONTACT_EMAIL and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", settings.SEKG_CONTACT_EMAIL):
+        problems.append("SEKG_CONTACT_EMAIL must be an e-mail address")
     if settings.SEKG_LOG_LEVEL.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append("SEKG_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     if problems:

@@ -32,7 +32,8 @@ TURTLE = RdfSyntax("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle"
                    ("application/x-turtle",))
 NTRIPLES = RdfSyntax("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False,
                      "RDF_N_TRIPLES", ("text/plain",))
-JSONLD = RdfSyntax("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", False, "JSON_LD")
+JSONLD = RdfSyntax("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", False, "JSON_LD",
+                   ("application/json",))
 RDFXML = RdfSyntax("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False, "RDF_XML",
                    ("application/xml", "text/xml"))
 NQUADS = RdfSyntax("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True, "RDF_N_QUADS")

@@ -62,10 +62,7 @@ class PageBuilder:
             if amount:
                 return Value(amount)
             rows = self.rows(part, depth=depth + 1, skip_types=True)
-            text = self.d.label(term, self.language) or ""
-            href = self.uris.page(str(term)) if isinstance(term, URIRef) else None
-            return Value(text, href=href if text else None, iri=str(term) if isinstance(term, URIRef) else None,
-                         parts=rows)
+            return Value("", iri=str(term) if isinstance(term, URIRef) else None, parts=rows)
         if isinstance(term, BNode):
             return Value("…")
         return Value(self.label(term), href=self.uris.page(str(term)), iri=str(term))

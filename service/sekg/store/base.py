@@ -56,6 +56,20 @@ def query_form(text: str) -> str:
     raise QuerySyntaxError("the query must be a SELECT, ASK, CONSTRUCT or DESCRIBE query")
 
 
+class Snapshot(ABC):
+    """One consistent state of the dataset, for reads that must agree with each other (dumps)."""
+
+    version: str
+
+    @abstractmethod
+    def write_quads(self, output: BinaryIO, syntax) -> int:
+        """Write every quad, graphs included (N-Quads or TriG); return how many."""
+
+    @abstractmethod
+    def write_triples(self, output: BinaryIO, syntax) -> int:
+        """Write the distinct triples of all graphs merged (N-Triples, Turtle, JSON-LD, ...); return how many."""
+
+
 class Transaction(ABC):
     """A write in progress: changes are invisible to readers until the transaction commits."""
 
@@ -168,6 +182,10 @@ class Store(ABC):
     @abstractmethod
     def dump(self, output: BinaryIO, media_type: str) -> int:
         """Write the whole dataset (graphs included) from one consistent snapshot; return the quad count."""
+
+    @abstractmethod
+    def snapshot(self):
+        """Pin the current state for a series of reads (a context manager yielding a Snapshot)."""
 
     @property
     def modified(self):

@@ -31,7 +31,7 @@ from rdflib import Graph
 
 from ..errors import (DataSyntaxError, QuerySyntaxError, SekgError, StoreBusyError, StoreLockedError)
 from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, READABLE_SYNTAXES, rdf_syntax_for_media_type
-from .base import Answer, Store, Transaction, query_form
+from .base import Answer, Snapshot, Store, Transaction, query_form
 from .query_worker import run_job
 from ..sparql_text import insert_values
 from .terms import graph_from_triples, parse_into
@@ -171,6 +171,31 @@ class EmbeddedTransaction(Transaction):
         return reference_facts(self._primary, iris)
 
 
+DISTINCT_TRIPLES = "SELECT DISTINCT ?s ?p ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+
+
+class EmbeddedSnapshot(Snapshot):
+    def __init__(self, version: str, store: ox.Store):
+        self.version = version
+        self.store = store
+
+    def write_quads(self, output, syntax) -> int:
+        self.store.dump(output, syntax.oxigraph)
+        return len(self.store)
+
+    def write_triples(self, output, syntax) -> int:
+        count = 0
+
+        def triples():
+            nonlocal count
+            for solution in self.store.query(DISTINCT_TRIPLES):
+                count += 1
+                yield ox.Triple(solution[0], solution[1], solution[2])
+
+        ox.serialize(triples(), output, syntax.oxigraph)
+        return count
+
+
 class EmbeddedStore(Store):
     """The persistent Oxigraph store on this machine."""
 
@@ -189,6 +214,7 @@ class EmbeddedStore(Store):
         self._lock_file = None
         self._pool: WorkerPool | None = None
         self._current: str | None = None
+        self._pinned: set[str] = set()
         self.recovered = False
 
     # --- paths ----------------------------------------------------------------------------
@@ -300,7 +326,7 @@ class EmbeddedStore(Store):
         self._remove_stale()
 
     def _remove_stale(self) -> None:
-        in_use = {self._current}
+        in_use = {self._current} | set(self._pinned)
         if self._pool:
             in_use |= {Path(p).name for p in self._pool.open_checkpoints()}
         if self._reader:
@@ -430,6 +456,17 @@ class EmbeddedStore(Store):
         else:
             ox.serialize((q.triple for q in store), output, syntax.oxigraph)
         return count
+
+    @contextlib.contextmanager
+    def snapshot(self):
+        name = self.version
+        with self._reader_lock:
+            self._pinned.add(name)
+        try:
+            yield EmbeddedSnapshot(name, ox.Store.read_only(str(self.checkpoint_path(name))))
+        finally:
+            with self._reader_lock:
+                self._pinned.discard(name)
 
     def backup(self, target: str | os.PathLike) -> None:
         """Copy the current snapshot (an immutable checkpoint) to a new folder."""
