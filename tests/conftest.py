@@ -96,3 +96,29 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def synthetic_server(tmp_path_factory):
+    """A server on the shipped data plus 400 SYNTHETIC enterprises (bench/synthetic.py), index built."""
+    import sys
+
+    sys.path.insert(0, str(PROJECT / "bench"))
+    import synthetic
+
+    from sekg.loader import FileToLoad, load_files, shipped_to_load
+    from sekg.store.embedded import EmbeddedStore
+
+    root = tmp_path_factory.mktemp("synthetic")
+    data = root / "synthetic.nq"
+    with open(data, "w", encoding="utf-8") as handle:
+        synthetic.generate(400, handle, seed=7)
+    store = EmbeddedStore(path=root / "store").open()
+    try:
+        load_files(store, shipped_to_load() + [FileToLoad(data, None)], validate_first=False)
+    finally:
+        store.close()
+    live = start_server(root / "store", SEKG_TILE_URL="")  # no tile server: the map must work without one
+    live.app.extensions["sekg"].extras["portal_index"].ensure_current(wait=True)
+    yield live
+    live.stop()

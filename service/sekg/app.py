@@ -75,15 +75,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     register_error_handlers(app)
     register_request_limits(app)
 
-    from .blueprints import graph_store, health, lod, publishing, sparql, static_files, update
+    from .blueprints import graph_store, health, lod, portal, publishing, sparql, static_files, update
     from .dumps import Dumps
+    from .portal_index import PortalIndex
     from .web import register_template_context
 
-    app.extensions["sekg"].extras["dumps"] = Dumps(store, settings.state_dir / "dumps")
+    extras = app.extensions["sekg"].extras
+    extras["dumps"] = Dumps(store, settings.state_dir / "dumps")
+    extras["portal_index"] = PortalIndex(settings.state_dir / "portal.duckdb", store, app.extensions["sekg"].queries)
+    app.extensions["sekg"].writes.listeners.append(extras["portal_index"].graphs_changed)
+    extras["portal_index"].ensure_current()
     register_template_context(app)
     app.register_blueprint(static_files.bp)
     app.register_blueprint(lod.bp)
     app.register_blueprint(publishing.bp)
+    app.register_blueprint(portal.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(update.bp)

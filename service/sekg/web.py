@@ -19,6 +19,11 @@ def switch_url(language: str) -> str:
 
 
 def register_template_context(app) -> None:
+    from .linked_data import UriSpace
+
+    uris = UriSpace(app.extensions["sekg"].settings.base_iri)
+    app.add_template_filter(uris.page, "page_url")
+
     @app.context_processor
     def page_context():
         language = choose_language()

@@ -34,6 +34,15 @@ class WriteService:
         self.store = store
         self.audit = audit
         self.settings = settings
+        self.listeners: list = []  # called with the set of changed graphs after each committed write
+
+    def _committed(self, graphs) -> None:
+        changed = {None if g in (None, "DEFAULT", DEFAULT_GRAPH) else g for g in graphs}
+        for listener in self.listeners:
+            try:
+                listener(changed)
+            except Exception:  # noqa: BLE001 - a listener's failure must not turn a done write into an error
+                log.exception("a write listener failed")
 
     # --- permissions ----------------------------------------------------------------------
     @staticmethod
@@ -91,6 +100,7 @@ class WriteService:
             self._validate(tx, touched)
         changes = {g or "DEFAULT": (before.get(g, 0), after.get(g, 0)) for g in touched}
         self.audit.record(grant.who, "update", changes, {"operations": analysis.operations})
+        self._committed(touched)
         return WriteOutcome(changes)
 
     # --- Graph Store Protocol ---------------------------------------------------------------
@@ -107,6 +117,7 @@ class WriteService:
             self._validate(tx, [graph])
             after = tx.graph_size(graph)
         self.audit.record(grant.who, "put", {graph or "DEFAULT": (before, after)})
+        self._committed({graph})
         return WriteOutcome({graph or "DEFAULT": (before, after)}, created=not existed)
 
     def post_graph(self, grant: Grant, graph: str | None, parts: list[tuple[bytes, str]], *, base_iri: str):
@@ -121,6 +132,7 @@ class WriteService:
             self._validate(tx, [graph])
             after = tx.graph_size(graph)
         self.audit.record(grant.who, "post", {graph or "DEFAULT": (before, after)})
+        self._committed({graph})
         return WriteOutcome({graph or "DEFAULT": (before, after)}, created=not existed)
 
     def delete_graph(self, grant: Grant, graph: str | None):
@@ -132,6 +144,7 @@ class WriteService:
                 tx.drop_graph(graph)
         if existed:
             self.audit.record(grant.who, "delete", {graph or "DEFAULT": (before, 0)})
+            self._committed({graph})
         return WriteOutcome({graph or "DEFAULT": (before, 0)}, existed=existed)
 
 
