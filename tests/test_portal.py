@@ -215,3 +215,16 @@ def test_charts_are_drawn_from_live_queries(synthetic_server):
     assert missing.status_code == 404
 
 
+
+
+def test_internal_queries_are_not_cut_by_the_public_result_cap(tmp_path):
+    from conftest import start_server
+
+    live = start_server(tmp_path / "store", SEKG_MAX_RESULT_ROWS=5)
+    try:
+        live.app.extensions["sekg"].extras["portal_index"].ensure_current(wait=True)
+        assert total(requests.get(live.url + "/").text) == 14
+        capped = live.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+        assert len(capped.json()["results"]["bindings"]) == 5
+    finally:
+        live.stop()

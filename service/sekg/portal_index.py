@@ -28,6 +28,7 @@ BROAD_TYPES = {  # a cooperativa sociale of type A or B is also a cooperativa so
     "https://w3id.org/sekg/id/qualification/cooperativa-sociale-b": "https://w3id.org/sekg/id/qualification/cooperativa-sociale",
 }
 REBUILD_THRESHOLD = 2000  # past this many changed enterprises, rebuild rather than patch
+CHUNK = 2000  # enterprises read per query while (re)building
 SCHEMES = {
     "http://data.europa.eu/cpv/cpv": "cpv", "http://data.europa.eu/nuts/scheme/2024": "nuts",
     "http://publications.europa.eu/resource/authority/country": "country",
@@ -165,15 +166,17 @@ class PortalIndex:
         return places
 
     def _facts(self, iris: set[str] | None) -> dict[str, dict]:
-        bindings = {"e": [URIRef(i) for i in sorted(iris)]} if iris is not None else None
-        if iris is not None and not iris:
-            return {}
+        """Read the facts of some enterprises (all when `iris` is None), a chunk of them per query."""
+        if iris is None:
+            iris = {str(row["e"]) for row in self.store.select(self.queries["portal_enterprises"].text, timeout=3600)}
         facts: dict[str, dict] = defaultdict(lambda: defaultdict(list))
-        for row in self.store.select(self.queries["portal_enterprise_facts"].text, bindings, timeout=3600):
-            value = row["value"]
-            entry = facts[str(row["e"])]
-            entry[str(row["field"])].append(value)
-            entry["graphs"].append(str(row["g"]))
+        ordered = sorted(iris)
+        for start in range(0, len(ordered), CHUNK):
+            chunk = [URIRef(i) for i in ordered[start:start + CHUNK]]
+            for row in self.store.select(self.queries["portal_enterprise_facts"].text, {"e": chunk}, timeout=3600):
+                entry = facts[str(row["e"])]
+                entry[str(row["field"])].append(row["value"])
+                entry["graphs"].append(str(row["g"]))
         return facts
 
     def rebuild(self) -> None:

@@ -135,6 +135,31 @@ class WriteService:
         self._committed({graph})
         return WriteOutcome({graph or "DEFAULT": (before, after)}, created=not existed)
 
+    def replace_imported_graph(self, grant: Grant | None, graph: str, quads, provenance: dict) -> WriteOutcome:
+        """Replace a federation's graph with validated imported quads, with its provenance and report.
+
+        The importer has validated the quads already. The provenance graph's statements about this
+        graph and the graph's report graph are replaced in the same transaction.
+        """
+        if grant is not None:
+            self.authorize(grant, {graph})
+        with self.store.transaction() as tx:
+            before = tx.graph_size(graph) if tx.graph_exists(graph) else 0
+            tx.drop_graph(graph)
+            tx.add_quads(quads)
+            tx.create_graph(graph)
+            for target, extra in provenance.items():
+                if target == graph + "/report":
+                    tx.drop_graph(target)
+                else:
+                    tx.remove_about(target, graph)
+                tx.add_quads(extra)
+            after = tx.graph_size(graph)
+        who = grant.who if grant is not None else "operator (command line)"
+        self.audit.record(who, "import", {graph: (before, after)}, {"quads": len(quads)})
+        self._committed({graph})
+        return WriteOutcome({graph: (before, after)}, created=before == 0)
+
     def delete_graph(self, grant: Grant, graph: str | None):
         self.authorize(grant, {graph or DEFAULT_GRAPH})
         with self.store.transaction() as tx:

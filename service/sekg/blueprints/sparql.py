@@ -126,7 +126,7 @@ def sparql():
         default_graphs=default_graphs if explicit else None,
         named_graphs=named_graphs if explicit else None,
         union=not explicit and not has_dataset_clause(text),
-        base_iri=request.base_url,
+        base_iri=request.base_url, max_rows=settings.SEKG_MAX_RESULT_ROWS,
     )
     return answer_response(answer, settings)
 

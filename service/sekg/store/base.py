@@ -90,6 +90,14 @@ class Transaction(ABC):
         """Add a file's statements (triples go to `graph`); call progress(bytes_read) as it goes."""
 
     @abstractmethod
+    def add_quads(self, quads) -> None:
+        """Add pyoxigraph quads (each names its graph)."""
+
+    @abstractmethod
+    def remove_about(self, graph: str, subject: str) -> None:
+        """Remove every statement of a graph whose subject is `subject`."""
+
+    @abstractmethod
     def drop_graph(self, graph: str | None) -> bool:
         """Remove a graph (None clears the default graph); return whether it existed."""
 
@@ -146,7 +154,10 @@ class Store(ABC):
                   default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
                   bindings: dict | None = None, max_rows: int | None = None,
                   timeout: float | None = None, base_iri: str | None = None) -> Answer:
-        """Evaluate a query and return its answer serialised in `syntax`."""
+        """Evaluate a query and return its answer serialised in `syntax`.
+
+        `max_rows` caps the answer (the public endpoint's limit); None means no cap.
+        """
 
     def select(self, text: str, bindings: dict | None = None, **kwargs) -> list[dict]:
         """Run a SELECT query; return rows of {variable: rdflib term} (unbound variables absent)."""
@@ -166,6 +177,10 @@ class Store(ABC):
         graph = Graph()
         graph.parse(data=answer.read().decode("utf-8"), format="nt")
         return graph
+
+    @abstractmethod
+    def reference_facts(self, iris) -> Graph:
+        """Return the rdf:type and skos:inScheme statements of the given IRIs (validation context)."""
 
     @abstractmethod
     def named_graphs(self) -> list[str]:

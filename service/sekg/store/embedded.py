@@ -40,6 +40,7 @@ from .worker_pool import WorkerPool
 log = logging.getLogger(__name__)
 
 KEEP_CHECKPOINTS = 2  # published snapshots kept besides those readers still use
+UNLIMITED = 2**62  # internal reads are never cut; the public endpoint passes its cap
 
 
 def _graph_name(graph: str | None):
@@ -136,6 +137,13 @@ class EmbeddedTransaction(Transaction):
             self._primary.add_graph(_graph_name(graph))
         return count
 
+    def add_quads(self, quads):
+        self._primary.extend(quads)
+
+    def remove_about(self, graph, subject):
+        for quad in list(self._primary.quads_for_pattern(ox.NamedNode(subject), None, None, ox.NamedNode(graph))):
+            self._primary.remove(quad)
+
     def drop_graph(self, graph):
         if graph is None:
             self._primary.clear_graph(ox.DefaultGraph())
@@ -202,11 +210,10 @@ class EmbeddedStore(Store):
     kind = "embedded"
 
     def __init__(self, settings=None, *, path: str | os.PathLike | None = None, workers: int | None = None,
-                 timeout: float | None = None, max_rows: int | None = None):
+                 timeout: float | None = None):
         self.path = Path(path if path is not None else settings.store_path).resolve()
         self.worker_count = workers if workers is not None else (settings.SEKG_QUERY_WORKERS if settings else 0)
         self.timeout = timeout if timeout is not None else (settings.SEKG_QUERY_TIMEOUT if settings else 30.0)
-        self.max_rows = max_rows if max_rows is not None else (settings.SEKG_MAX_RESULT_ROWS if settings else 10**9)
         self._primary: ox.Store | None = None
         self._reader: tuple[str, ox.Store] | None = None
         self._reader_lock = threading.Lock()
@@ -386,7 +393,7 @@ class EmbeddedStore(Store):
             "checkpoint": str(self.checkpoint_path()),
             "query": insert_values(text, bindings) if bindings else text,
             "syntax": syntax,
-            "max_rows": max_rows or self.max_rows,
+            "max_rows": max_rows or UNLIMITED,
             "default_graphs": default_graphs,
             "named_graphs": named_graphs,
             "union": union,
@@ -429,6 +436,11 @@ class EmbeddedStore(Store):
 
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._read_store().named_graphs() if isinstance(g, ox.NamedNode))
+
+    def reference_facts(self, iris):
+        from ..validation import reference_facts
+
+        return reference_facts(self._read_store(), iris)
 
     def export_graph(self, graph, media_type):
         syntax = rdf_syntax_for_media_type(media_type, GRAPH_SYNTAXES + DATASET_SYNTAXES)
