@@ -42,12 +42,17 @@ def prepare_store(settings: Settings, store: Store | None = None) -> Store:
     """Open the store; fill a fresh one with the shipped data when the settings ask for it."""
     if store is None:
         store = open_store(settings).open()
-    if settings.SEKG_LOAD_SHIPPED and store.is_empty():
-        from .loader import load_shipped
-
-        log.info("filling the fresh store with the shipped ontology, vocabularies and data")
-        load_shipped(store)
+    if settings.SEKG_LOAD_SHIPPED:
+        store.fill_if_empty(fill_with_shipped)
     return store
+
+
+def fill_with_shipped(store: Store) -> None:
+    """Load the shipped ontology, vocabularies and data into an empty store."""
+    from .loader import load_shipped
+
+    log.info("filling the fresh store with the shipped ontology, vocabularies and data")
+    load_shipped(store)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, **overrides) -> Flask:
@@ -75,8 +80,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     register_error_handlers(app)
     register_request_limits(app)
 
-    from .blueprints import graph_store, health, lod, portal, publishing, sparql, static_files, update
+    from .blueprints import (graph_store, health, importing, lod, portal, publishing, reconcile, sparql, static_files,
+                             update)
     from .dumps import Dumps
+    from .importing.matching import ConceptCache
     from .portal_index import PortalIndex
     from .web import register_template_context
 
@@ -84,6 +91,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     extras["dumps"] = Dumps(store, settings.state_dir / "dumps")
     extras["portal_index"] = PortalIndex(settings.state_dir / "portal.duckdb", store, app.extensions["sekg"].queries)
     app.extensions["sekg"].writes.listeners.append(extras["portal_index"].graphs_changed)
+    extras["import_concepts"] = ConceptCache(store, app.extensions["sekg"].queries)
+    app.extensions["sekg"].writes.listeners.append(extras["import_concepts"].graphs_changed)
     extras["portal_index"].ensure_current()
     register_template_context(app)
     app.register_blueprint(static_files.bp)
@@ -94,6 +103,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(update.bp)
     app.register_blueprint(graph_store.bp)
+    app.register_blueprint(importing.bp)
+    app.register_blueprint(reconcile.bp)
     return app
 
 

@@ -305,8 +305,11 @@ class CatalogBuilder:
             self.add(d, PROV.wasDerivedFrom, source)
         for confidence in facts.provenance.get(SEKG.confidence, []):
             self.add(d, SEKG.confidence, confidence)
-        for report in facts.provenance.get(URIRef("http://www.w3.org/ns/dqv#hasQualityMeasurement"), []):
-            self.add(d, URIRef("http://www.w3.org/ns/dqv#hasQualityMeasurement"), report)
+        # An imported graph's validation report and quality figures (rows accepted, rejected, ...).
+        for predicate in (URIRef("http://www.w3.org/ns/dqv#hasQualityMeasurement"), SEKG.validationReport,
+                          RDFS.seeAlso):
+            for value in facts.provenance.get(predicate, []):
+                self.add(d, predicate, value)
         self._common(d)
         self._coverage(d, facts.countries, [facts.start] if facts.start else [], [facts.end] if facts.end else [])
         distribution = URIRef(self.base + "id/distribution/graph/" + path)

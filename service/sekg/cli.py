@@ -236,6 +236,82 @@ def dump(out_dir: Path | None, store_dir: str | None) -> None:
         out.print(f"{name}\t{info['bytes']} bytes\t{count} {'quads' if 'quads' in info else 'triples'}\tsha256 {info['sha256']}")
 
 
+# --- import -----------------------------------------------------------------------------------
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--federation", required=True, help="The federation's identifier; its graph is graph/federation/ID.")
+@click.option("--mapping", "mapping_name", help="RML mapping: a shipped name (template, sample-it) or a file "
+                                                "(default: the template's).")
+@click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Load the valid rows and report the others (default: all or nothing).")
+@click.option("--link-duplicates", is_flag=True, help="Link enterprises found in other graphs (same VAT number or "
+                                                      "website) with owl:sameAs.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the report there as CSV and HTML (report.csv, report.html).")
+@click.option("--lang", default="en", type=click.Choice(["en", "it"]), help="Language of the messages.")
+@click.option("--store", "store_dir", help="Store folder (default: SEKG_STORE, then ./sekg-store).")
+def import_(file: Path, federation: str, mapping_name: str | None, dry_run: bool, skip_invalid: bool,
+            link_duplicates: bool, report_dir: Path | None, lang: str, store_dir: str | None) -> None:
+    """Import a spreadsheet (CSV or XLSX) into a federation's graph: all rows or nothing; exit 1 when not written."""
+    from .audit import AuditLog
+    from .importing import check_federation, resolve_mapping
+    from .importing.importer import Importer
+    from .importing.report import print_table, to_csv, to_html
+    from .queries import load_queries
+    from .writes import WriteService
+
+    settings = _settings(SEKG_STORE=store_dir)
+    try:
+        check_federation(federation)
+        mapping = resolve_mapping(mapping_name, allow_paths=True)
+        store = _open_store(store_dir)
+    except SekgError as exc:
+        _fail(exc)
+    from .app import prepare_store
+
+    with console.status("opening the store (a fresh one is filled with the shipped data first)…"):
+        prepare_store(settings, store)
+    writes = WriteService(store, AuditLog(settings.state_dir / "audit.sqlite"), settings)
+    importer = Importer(store, load_queries(), writes, engine=settings.SEKG_RML_ENGINE or None,
+                        max_rows=settings.SEKG_IMPORT_MAX_ROWS)
+    stages = {"reading": "reading the file", "matching": "matching values to the vocabularies",
+              "mapping": "mapping rows to RDF (morph-kgc)", "validating": "validating with the shapes",
+              "duplicates": "looking for duplicates in other graphs",
+              "writing": "writing the graph"}
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} rows"),
+                      TimeRemainingColumn(), console=console, transient=True) as progress:
+            task = progress.add_task("reading", total=None)
+
+            def on_progress(stage, done=None, total=None):
+                progress.update(task, description=stages.get(stage, stage), completed=done or 0, total=total)
+
+            result = importer.run(file, federation, mapping, dry_run=dry_run, skip_invalid=skip_invalid,
+                                  link_duplicates=link_duplicates, progress=on_progress)
+    except SekgError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    if result.problems:
+        print_table(result, out, language=lang)
+    for duplicate in result.duplicates:
+        out.print(f"possible duplicate: {duplicate['iri']} = {duplicate['same_as']} ({duplicate['because']}, "
+                  f"in {duplicate['graph']})", markup=False)
+    if report_dir:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / "report.csv").write_text(to_csv(result), encoding="utf-8")
+        (report_dir / "report.html").write_text(to_html(result, lang), encoding="utf-8")
+    summary = (f"{result.rows} rows, {result.accepted} accepted, {len(result.rejected_rows)} rejected, "
+               f"{len(result.violations)} violation(s), {len(result.problems) - len(result.violations)} warning(s); ")
+    if result.written:
+        out.print(summary + f"wrote {result.triples} triples to <{result.graph}>", markup=False)
+    elif dry_run and not result.violations:
+        out.print(summary + f"dry run: {result.triples} triples would be written to <{result.graph}>", markup=False)
+    else:
+        out.print(summary + "nothing was written", markup=False)
+        sys.exit(1)
+
+
 # --- serve ------------------------------------------------------------------------------------
 @main.command()
 @click.option("--store", "store_dir", help="Store folder, or `sparql` for an external engine (default: SEKG_STORE).")
@@ -255,3 +331,4 @@ def serve(store_dir: str | None, host: str | None, port: int | None) -> None:
 
 if __name__ == "__main__":
     main()
+

@@ -78,6 +78,10 @@ class Settings:
     """Contact e-mail of the catalogue; empty = the contact point is the site's address."""
     SEKG_LICENCE: str = "CC_BY_4_0"
     """Licence of the data: a code of the EU licence authority table."""
+    SEKG_RML_ENGINE: str = ""
+    """Python of the RML engine's environment (morph-kgc) for imports; empty = `.venv-rml` of the project."""
+    SEKG_IMPORT_MAX_ROWS: int = 200_000
+    """Largest spreadsheet (rows) one import accepts."""
     SEKG_LOAD_SHIPPED: bool = True
     """Fill a fresh store with the shipped ontology, vocabularies and data."""
     SEKG_LOG_LEVEL: str = "INFO"
@@ -151,6 +155,10 @@ def check_settings(settings: Settings) -> None:
         problems.append("SEKG_MAX_URL_BYTES must be at least 256")
     if not 0 <= settings.SEKG_PORT <= 65535:
         problems.append("SEKG_PORT must be between 0 and 65535")
+    if settings.SEKG_IMPORT_MAX_ROWS < 1:
+        problems.append("SEKG_IMPORT_MAX_ROWS must be at least 1")
+    if settings.SEKG_RML_ENGINE and not Path(settings.SEKG_RML_ENGINE).is_file():
+        problems.append(f"SEKG_RML_ENGINE: {settings.SEKG_RML_ENGINE} is not a file")
     if settings.SEKG_RATE_LIMIT < 0:
         problems.append("SEKG_RATE_LIMIT must not be negative")
     base = urlsplit(settings.SEKG_BASE_IRI)
@@ -169,6 +177,8 @@ def check_settings(settings: Settings) -> None:
                 problems.append(f"{name} is required when SEKG_STORE=sparql")
             elif urlsplit(value).scheme not in {"http", "https"}:
                 problems.append(f"{name} must be an http(s) URL")
+        if settings.SEKG_REMOTE_GSP_URL and urlsplit(settings.SEKG_REMOTE_GSP_URL).scheme not in {"http", "https"}:
+            problems.append("SEKG_REMOTE_GSP_URL must be an http(s) URL")
     if settings.SEKG_PUBLIC_URL and (urlsplit(settings.SEKG_PUBLIC_URL).scheme not in {"http", "https"}
                                      or settings.SEKG_PUBLIC_URL.endswith("/")):
         problems.append("SEKG_PUBLIC_URL must be an http(s) URL without a trailing '/'")

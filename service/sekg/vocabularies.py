@@ -299,6 +299,8 @@ def build_nuts(tables: dict[str, list[dict[str, str]]]) -> Vocabulary:
     """Build NUTS 2024: national names untagged, country names (level 0) from the country table."""
     vocabulary = new_vocabulary(NUTS_SCHEME)
     countries = {row["nuts_code"]: row for row in tables["eu_authority_countries.csv"] if row["nuts_code"]}
+    plates = {row["nuts3_2024"]: row["car_plate_code"] for row in tables["italy_provinces.csv"]
+              if row["nuts3_2024"] and row["car_plate_code"]}
     parents: dict[str, str] = {}
     for row in tables["nuts_2024.csv"]:
         if (row["level"] == "0") == bool(row["parent"]):
@@ -312,6 +314,10 @@ def build_nuts(tables: dict[str, list[dict[str, str]]]) -> Vocabulary:
                 concept.add("skos:altLabel", literal(row["name_latin"]))
         if row["parent"]:
             parents[concept.subject] = f"{NUTS}{row['parent']}"
+        if row["code"] in plates:
+            # Italian spreadsheets name provinces by their car-plate code ("TO"): a hidden label lets
+            # imports and searches find the region without showing the code as a name.
+            concept.add("skos:hiddenLabel", literal(plates[row["code"]]))
     vocabulary.link_hierarchy(parents)
     return vocabulary
 
@@ -444,14 +450,16 @@ SPECS: tuple[Spec, ...] = (
             "NUTS 2024 (valid from 1 January 2024) for the 27 EU Member States, levels 0 to 3 including the "
             "Extra-Regio units. Region names are Eurostat's official names in the national language, without "
             "a language tag (skos:altLabel: Eurostat's Latin transliteration where it differs); country "
-            "names (level 0) are the English and Italian names of the EU country authority table.",
+            "names (level 0) are the English and Italian names of the EU country authority table. Italian "
+            "provinces (NUTS 3) carry their car-plate code as skos:hiddenLabel (ISTAT province table).",
             "NUTS 2024 (in vigore dal 1° gennaio 2024) per i 27 Stati membri dell'UE, livelli da 0 a 3 comprese "
             "le unità Extra-Regio. I nomi delle regioni sono quelli ufficiali di Eurostat nella lingua "
             "nazionale, senza tag di lingua (skos:altLabel: la traslitterazione latina di Eurostat, dove "
             "diversa); i nomi dei paesi (livello 0) sono quelli inglesi e italiani della tabella di autorità "
-            "UE dei paesi.",
+            "UE dei paesi. Le province italiane (NUTS 3) hanno la sigla automobilistica come skos:hiddenLabel "
+            "(tabella ISTAT delle province).",
         ),
-        ("nuts_2024.csv", "eu_authority_countries.csv"),
+        ("nuts_2024.csv", "eu_authority_countries.csv", "italy_provinces.csv"),
         build_nuts,
     ),
     Spec(

@@ -165,6 +165,13 @@ class Store(ABC):
                                 form="SELECT", bindings=bindings, **kwargs)
         return rows_from_json(json.loads(answer.read()))
 
+    def select_values(self, text: str, bindings: dict | None = None, **kwargs) -> list[dict[str, str]]:
+        """Run a SELECT query; return rows of {variable: lexical value}, cheaper than rdflib terms for big reads."""
+        answer = self.run_query(text, syntax="json", media_type="application/sparql-results+json",
+                                form="SELECT", bindings=bindings, **kwargs)
+        return [{name: value["value"] for name, value in row.items()}
+                for row in json.loads(answer.read())["results"]["bindings"]]
+
     def ask(self, text: str, bindings: dict | None = None, **kwargs) -> bool:
         answer = self.run_query(text, syntax="json", media_type="application/sparql-results+json",
                                 form="ASK", bindings=bindings, **kwargs)
@@ -219,3 +226,8 @@ class Store(ABC):
 
     def is_empty(self) -> bool:
         return self.count_quads() == 0
+
+    def fill_if_empty(self, fill) -> None:
+        """Call fill(store) when the store holds nothing (a remote store retries once its engine answers)."""
+        if self.is_empty():
+            fill(self)

@@ -34,7 +34,7 @@ from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, READABLE_SYNTAXES, rdf_s
 from .base import Answer, Snapshot, Store, Transaction, query_form
 from .query_worker import run_job
 from ..sparql_text import insert_values
-from .terms import graph_from_triples, parse_into
+from .terms import carries_graphs, graph_from_triples, parse_into
 from .worker_pool import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class EmbeddedTransaction(Transaction):
 
     def _parse(self, data, media_type, graph, base_iri):
         fmt = _rdf_format(media_type)
-        if fmt.supports_datasets and graph is not None:
+        if carries_graphs(fmt) and graph is not None:
             raise DataSyntaxError(f"{media_type} carries graphs of its own; it cannot be written into one graph")
         try:
             return list(parse_into(io.BytesIO(data), fmt, graph, base_iri=base_iri))
@@ -113,7 +113,7 @@ class EmbeddedTransaction(Transaction):
             self._primary.add_graph(ox.NamedNode(graph))
 
     def load_file(self, path, syntax, graph=None, progress=None):
-        if syntax.oxigraph.supports_datasets and graph is not None:
+        if carries_graphs(syntax.oxigraph) and graph is not None:
             raise DataSyntaxError(f"{path}: {syntax.media_type} carries graphs of its own; do not give --graph")
         count = 0
         with open(path, "rb") as handle:
@@ -127,7 +127,7 @@ class EmbeddedTransaction(Transaction):
                         batch = []
                         if progress:
                             progress(handle.tell())
-            except SyntaxError as exc:
+            except (SyntaxError, ValueError) as exc:
                 raise DataSyntaxError(f"{path}: {exc}") from None
             self._primary.extend(batch)
             count += len(batch)
@@ -138,7 +138,12 @@ class EmbeddedTransaction(Transaction):
         return count
 
     def add_quads(self, quads):
-        self._primary.extend(quads)
+        # The working copy is private until published, so a large write may skip the per-write
+        # transaction: a failure restores the copy from the last checkpoint anyway.
+        if len(quads) > 50_000:
+            self._primary.bulk_extend(quads)
+        else:
+            self._primary.extend(quads)
 
     def remove_about(self, graph, subject):
         for quad in list(self._primary.quads_for_pattern(ox.NamedNode(subject), None, None, ox.NamedNode(graph))):
