@@ -76,6 +76,15 @@ def rows_from_json(document: dict) -> list[dict]:
             for binding in document["results"]["bindings"]]
 
 
+def carries_graphs(fmt: ox.RdfFormat) -> bool:
+    """Tell whether a syntax names its graphs (N-Quads, TriG).
+
+    JSON-LD can, but is a graph syntax to the Graph Store protocol and to `sekg load --graph`:
+    its default graph is written into the target graph.
+    """
+    return fmt.supports_datasets and fmt != ox.RdfFormat.JSON_LD
+
+
 def parse_into(source, fmt: ox.RdfFormat, graph: str | None, *, base_iri: str | None = None, path=None):
     """Parse RDF and yield quads; a triple syntax goes to `graph` (None = default graph).
 
@@ -84,8 +93,12 @@ def parse_into(source, fmt: ox.RdfFormat, graph: str | None, *, base_iri: str | 
     target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
     kwargs = {"format": fmt, "base_iri": base_iri, "rename_blank_nodes": True}
     quads = ox.parse(path=str(path), **kwargs) if path is not None else ox.parse(source, **kwargs)
-    if fmt.supports_datasets:
+    if fmt.supports_datasets and (graph is None or carries_graphs(fmt)):
         yield from quads
     else:
         for quad in quads:
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                # writing it into the target graph would merge graphs the document keeps apart
+                raise ValueError("the JSON-LD document names graphs of its own (@graph with @id); "
+                                 "send only its default graph, or N-Quads or TriG")
             yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
