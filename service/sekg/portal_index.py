@@ -28,7 +28,10 @@ BROAD_TYPES = {  # a cooperativa sociale of type A or B is also a cooperativa so
     "https://w3id.org/sekg/id/qualification/cooperativa-sociale-b": "https://w3id.org/sekg/id/qualification/cooperativa-sociale",
 }
 REBUILD_THRESHOLD = 2000  # past this many changed enterprises, rebuild rather than patch
-CHUNK = 2000  # enterprises read per query while (re)building
+# Enterprises read per query while (re)building. The engine joins the bound enterprises into every
+# group of the query, so the cost of one query grows with the square of the chunk: 100 is ~15x faster
+# than 2000 on 100k enterprises (bench/results/2026-11-26-portal-*.md).
+CHUNK = 100
 SCHEMES = {
     "http://data.europa.eu/cpv/cpv": "cpv", "http://data.europa.eu/nuts/scheme/2024": "nuts",
     "http://publications.europa.eu/resource/authority/country": "country",
@@ -112,6 +115,11 @@ class PortalIndex:
 
     def graphs_changed(self, graphs: set[str | None]) -> None:
         """Update the enterprises of changed graphs (or rebuild when a vocabulary changed)."""
+        if self.building or self.version is None:
+            # a patch now would land on a half-built index and mark it current; the running
+            # rebuild instead builds again once it sees the store moved on
+            self.ensure_current()
+            return
         if any(g is None or "/graph/vocab/" in g or g.endswith("/graph/ontology") for g in graphs):
             self.ensure_current()
             return
@@ -168,20 +176,30 @@ class PortalIndex:
     def _facts(self, iris: set[str] | None) -> dict[str, dict]:
         """Read the facts of some enterprises (all when `iris` is None), a chunk of them per query."""
         if iris is None:
-            iris = {str(row["e"]) for row in self.store.select(self.queries["portal_enterprises"].text, timeout=3600)}
+            iris = {row["e"] for row in self.store.select_values(self.queries["portal_enterprises"].text,
+                                                                 timeout=3600)}
         facts: dict[str, dict] = defaultdict(lambda: defaultdict(list))
         ordered = sorted(iris)
         for start in range(0, len(ordered), CHUNK):
             chunk = [URIRef(i) for i in ordered[start:start + CHUNK]]
-            for row in self.store.select(self.queries["portal_enterprise_facts"].text, {"e": chunk}, timeout=3600):
-                entry = facts[str(row["e"])]
-                entry[str(row["field"])].append(row["value"])
-                entry["graphs"].append(str(row["g"]))
+            # lexical values are all the index keeps, and far cheaper to read than rdflib terms
+            for row in self.store.select_values(self.queries["portal_enterprise_facts"].text, {"e": chunk},
+                                                timeout=3600):
+                entry = facts[row["e"]]
+                entry[row["field"]].append(row["value"])
+                entry["graphs"].append(row["g"])
         return facts
 
     def rebuild(self) -> None:
-        """Rebuild the whole index from the store."""
-        version = self.store.version
+        """Rebuild the whole index from the store, again while writes happened during the build."""
+        version = None
+        while version != self.store.version:
+            version = self.store.version
+            if not self._build(version):
+                return
+
+    def _build(self, version: str) -> bool:
+        """Build the whole index as of one store version; return whether it worked."""
         try:
             concepts = self._concepts()
             places = self._places()
@@ -198,6 +216,8 @@ class PortalIndex:
                 cursor.execute("COMMIT")
         except Exception:  # noqa: BLE001 - logged; the previous index keeps answering
             log.exception("building the portal index failed")
+            return False
+        return True
 
     def update(self, iris: set[str], *, version: str) -> None:
         """Replace the rows of some enterprises with what the store says now."""

@@ -196,30 +196,104 @@ def _display_condition(facet: str, selection: Selection) -> tuple[str, list]:
     return "TRUE", []
 
 
+ORDER = {"name": "e.sort_key, e.iri", "-name": "e.sort_key DESC, e.iri", "place": "p.label NULLS LAST, e.sort_key"}
+
+
+@dataclass
+class Structure:
+    """The hierarchy the facets are shown by: CPV and NUTS parents, places' NUTS 3 regions."""
+
+    version: str | None
+    parent: dict = field(default_factory=dict)
+    place_nuts: dict = field(default_factory=dict)
+
+
+def _structure(index, cursor) -> Structure:
+    version = index.version
+    cached = getattr(index, "_display_structure", None)
+    if cached is not None and cached.version == version:
+        return cached
+    structure = Structure(version, dict(cursor.execute("SELECT iri, parent FROM concept").fetchall()),
+                          dict(cursor.execute("SELECT iri, nuts FROM place").fetchall()))
+    index._display_structure = structure
+    return structure
+
+
+def _display_filter(index, cursor, facet: str, selection: Selection):
+    """Tell which values of a facet to list (the Python twin of _display_condition, for one-pass counts)."""
+    chosen = selection.filters.get(facet, ())
+    if facet not in ("cpv", "place"):
+        return lambda value: True
+    structure = _structure(index, cursor)
+    parent = structure.parent
+    if facet == "cpv":
+        wanted = chosen[-1] if chosen else None
+        return lambda value: value.startswith(CPV) and value in parent and parent[value] == wanted
+    if not chosen:
+        return lambda value: value.startswith(COUNTRY)
+    last = chosen[-1]
+    if last.startswith(COUNTRY):
+        return lambda value: value.startswith(NUTS) and len(value) == len(NUTS) + 4
+    if last.startswith(NUTS) and len(last) - len(NUTS) == 4:
+        return lambda value: parent.get(value) == last
+    if last.startswith(NUTS):
+        return lambda value: structure.place_nuts.get(value) == last
+    return lambda value: False
+
+
 def search(index, selection: Selection, language: str, *, facet_limit: int = 30) -> Page:
-    """Return one page of enterprises and the facet counts for the current selection."""
+    """Return one page of enterprises and the facet counts for the current selection.
+
+    The selection is evaluated once into a temporary table; the facets the selection does not
+    filter on are counted together in one pass over it, and each facet it does filter on (whose
+    own filter is left out, so its other values stay choosable) in a pass of its own.
+    """
     cursor = index.cursor()
     condition, params = where(selection)
-    total = cursor.execute(f"SELECT COUNT(*) FROM enterprise e WHERE {condition}", params).fetchone()[0]
-    order = {"name": "e.sort_key, e.iri", "-name": "e.sort_key DESC, e.iri", "place": "p.label NULLS LAST, e.sort_key"}
-    offset = (selection.page - 1) * selection.size
-    rows = cursor.execute(
-        f"SELECT e.id, e.iri, e.name, e.description_it, e.description_en, e.homepage, p.label, e.lat, e.lon "
-        f"FROM enterprise e LEFT JOIN place p ON p.iri = e.municipality WHERE {condition} "
-        f"ORDER BY {order[selection.sort]} LIMIT ? OFFSET ?", params + [selection.size, offset]).fetchall()
-    page_rows = _describe_rows(cursor, rows, language)
-    facets: dict[str, list[FacetValue]] = {}
-    counts: dict[str, list[tuple[str, int]]] = {}
+    cursor.execute(f"CREATE OR REPLACE TEMP TABLE selected AS SELECT e.id FROM enterprise e WHERE {condition}", params)
+    try:
+        total = cursor.execute("SELECT COUNT(*) FROM selected").fetchone()[0]
+        offset = (selection.page - 1) * selection.size
+        if selection.sort == "place":
+            rows = cursor.execute(
+                f"SELECT e.id, e.iri, e.name, e.description_it, e.description_en, e.homepage, p.label, e.lat, e.lon "
+                f"FROM enterprise e LEFT JOIN place p ON p.iri = e.municipality WHERE e.id IN (SELECT id FROM selected) "
+                f"ORDER BY {ORDER['place']} LIMIT ? OFFSET ?", [selection.size, offset]).fetchall()
+        else:  # order and cut the narrow keys first, then read the few rows of the page
+            scope = "" if condition == "TRUE" else "WHERE e.id IN (SELECT id FROM selected)"
+            ids = [r[0] for r in cursor.execute(
+                f"SELECT e.id FROM enterprise e {scope} ORDER BY {ORDER[selection.sort]} LIMIT ? OFFSET ?",
+                [selection.size, offset]).fetchall()]
+            found = {r[0]: r for r in cursor.execute(
+                f"SELECT e.id, e.iri, e.name, e.description_it, e.description_en, e.homepage, p.label, e.lat, e.lon "
+                f"FROM enterprise e LEFT JOIN place p ON p.iri = e.municipality WHERE e.id IN "
+                f"({', '.join('?' * len(ids)) or 'NULL'})", ids).fetchall()}
+            rows = [found[i] for i in ids]
+        page_rows = _describe_rows(cursor, rows, language)
+        counts: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
+        free = [facet for facet in FACETS if facet not in selection.filters]
+        if free:
+            shown = {facet: _display_filter(index, cursor, facet, selection) for facet in free}
+            scope = "" if condition == "TRUE" else "AND f.id IN (SELECT id FROM selected)"
+            for facet, value, n in cursor.execute(
+                    f"SELECT f.facet, f.value, COUNT(*) AS n FROM facet f WHERE f.facet IN ({', '.join('?' * len(free))}) "
+                    f"{scope} GROUP BY f.facet, f.value", free).fetchall():
+                if shown[facet](value):
+                    counts[facet].append((value, n))
+        for facet in selection.filters:
+            own, params = where(selection, skip=facet)
+            display, display_params = _display_condition(facet, selection)
+            counts[facet] = cursor.execute(
+                f"SELECT f.value, COUNT(*) AS n FROM facet f WHERE f.facet = ? AND {display} AND f.id IN "
+                f"(SELECT e.id FROM enterprise e WHERE {own}) GROUP BY f.value",
+                [facet, *display_params, *params]).fetchall()
+    finally:
+        cursor.execute("DROP TABLE IF EXISTS selected")
     for facet in FACETS:
-        skip = facet if facet in selection.filters else None
-        condition, params = where(selection, skip=skip)
-        display, display_params = _display_condition(facet, selection)
-        counts[facet] = cursor.execute(
-            f"SELECT f.value, COUNT(*) AS n FROM facet f WHERE f.facet = ? AND {display} AND f.id IN "
-            f"(SELECT e.id FROM enterprise e WHERE {condition}) GROUP BY f.value ORDER BY n DESC, f.value LIMIT ?",
-            [facet, *display_params, *params, facet_limit]).fetchall()
+        counts[facet] = sorted(counts[facet], key=lambda item: (-item[1], item[0]))[:facet_limit]
     labels = _labels(cursor, [v for rows_ in counts.values() for v, _ in rows_] +
                      [v for values in selection.filters.values() for v in values], language)
+    facets: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         chosen = selection.filters.get(facet, ())
         facets[facet] = [FacetValue(v, facet_key(facet, v), labels.get(v, v), n, v in chosen) for v, n in counts[facet]]
@@ -257,11 +331,10 @@ def export_rows(index, selection: Selection, language: str) -> list[dict]:
     everything = replace(selection, page=1, size=EXPORT_LIMIT)
     cursor = index.cursor()
     condition, params = where(everything)
-    order = {"name": "e.sort_key, e.iri", "-name": "e.sort_key DESC, e.iri", "place": "p.label NULLS LAST, e.sort_key"}
     rows = cursor.execute(
         f"SELECT e.id, e.iri, e.name, e.description_it, e.description_en, e.homepage, p.label, e.lat, e.lon "
         f"FROM enterprise e LEFT JOIN place p ON p.iri = e.municipality WHERE {condition} "
-        f"ORDER BY {order[selection.sort]} LIMIT ?", params + [EXPORT_LIMIT]).fetchall()
+        f"ORDER BY {ORDER[selection.sort]} LIMIT ?", params + [EXPORT_LIMIT]).fetchall()
     return _describe_rows(cursor, rows, language)
 
 
