@@ -35,6 +35,7 @@ PLACE = ID + "place/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFLIB_TYPE = URIRef(RDF_TYPE)
 VALIDATION_CHUNK = 2000  # rows validated together
+DUPLICATE_CHUNK = 100  # values looked up per duplicates query
 GRAPH = "https://w3id.org/sekg/graph/"
 SCHEME_MATCHERS = {"legal-form": "legal_form", "qualification": "qualification", "mission": "mission",
                    "country": "country"}
@@ -386,10 +387,15 @@ class Importer:
                                                 ("import_duplicates_site", sites, URIRef, "same website")):
             if not values:
                 continue
-            for row in self.store.select(self.queries[query].text, {"value": [convert(v) for v in values]}):
-                if str(row["g"]) != graph and values[str(row["value"])] != str(row["other"]):
-                    found.append({"iri": values[str(row["value"])], "same_as": str(row["other"]),
-                                  "graph": str(row["g"]), "because": because})
+            ordered = sorted(values)
+            # bound values are joined into every group of the query, so a query's cost grows with
+            # the square of its list: many small lists are far cheaper than one long one
+            for start in range(0, len(ordered), DUPLICATE_CHUNK):
+                chunk = [convert(v) for v in ordered[start:start + DUPLICATE_CHUNK]]
+                for row in self.store.select_values(self.queries[query].text, {"value": chunk}):
+                    if row["g"] != graph and values[row["value"]] != row["other"]:
+                        found.append({"iri": values[row["value"]], "same_as": row["other"],
+                                      "graph": row["g"], "because": because})
         return found
 
     def _provenance(self, result: ImportResult) -> list[ox.Quad]:
