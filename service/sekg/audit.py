@@ -48,13 +48,21 @@ class AuditLog:
                 "VALUES (?,?,?,?,?,?,?)",
                 [(now, who, operation, graph, before, after, text) for graph, (before, after) in changes.items()])
 
-    def entries(self, *, graph: str | None = None, limit: int = 100) -> list[Entry]:
+    def entries(self, *, graph: str | None = None, limit: int = 100, since: datetime | None = None) -> list[Entry]:
+        """Return the newest `limit` entries (of one graph, at or after `since`), oldest first."""
         query = "SELECT id, time, who, operation, graph, triples_before, triples_after, detail FROM writes"
-        args: tuple = ()
+        conditions, args = [], []
         if graph:
-            query += " WHERE graph = ?"
-            args = (graph,)
+            conditions.append("graph = ?")
+            args.append(graph)
+        if since is not None:
+            # times are stored as UTC ISO 8601 text, which sorts like the instants it names
+            moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+            conditions.append("time >= ?")
+            args.append(moment.astimezone(timezone.utc).isoformat(timespec="milliseconds"))
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         query += " ORDER BY id DESC LIMIT ?"
         with closing(self._connect()) as db:
-            rows = db.execute(query, args + (limit,)).fetchall()
+            rows = db.execute(query, (*args, limit)).fetchall()
         return [Entry(*row) for row in reversed(rows)]

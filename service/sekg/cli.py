@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .cli_ops import register as register_operator_commands
 from .config import load_settings
 from .errors import ConfigError, DataSyntaxError, SekgError, ValidationError
 
@@ -329,6 +330,9 @@ def serve(store_dir: str | None, host: str | None, port: int | None) -> None:
         _fail(exc)
 
 
+# --- backup, restore, log (the operator's commands, in cli_ops) -------------------------------
+register_operator_commands(main)
+
+
 if __name__ == "__main__":
     main()
-

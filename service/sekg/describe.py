@@ -114,7 +114,8 @@ def describe_resource(store, queries, iri: str) -> Description:
     for row in store.select(queries["describe_incoming_parts"].text, {"o": subject}):
         link = description.incoming_parts.setdefault(row["r"], {})
         link.setdefault((row["p"], row["x"]), set()).add(str(row["g"]))
-    linked = {s for (s, _) in description.incoming} | {
+    # blank nodes cannot be bound in a VALUES block (and have no labels worth showing)
+    linked = {s for (s, _) in description.incoming if isinstance(s, URIRef)} | {
         o for statements in description.incoming_parts.values() for (_, o) in statements if isinstance(o, URIRef)}
     if linked:
         for row in store.select(queries["labels_of"].text, {"x": sorted(linked)}, union=True):

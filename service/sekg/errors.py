@@ -31,6 +31,12 @@ class QuerySyntaxError(BadRequestError):
     title = "Malformed query"
 
 
+class QueryTooComplexError(BadRequestError):
+    """The query or update is nested too deeply or chains too many operators for the engine to parse safely."""
+
+    title = "Query too complex"
+
+
 class DataSyntaxError(BadRequestError):
     title = "Malformed RDF data"
 
@@ -118,6 +124,12 @@ class UpstreamError(SekgError):
 class UpstreamTimeoutError(UpstreamError):
     status = 504
     title = "Upstream SPARQL engine timed out"
+
+
+class EngineRejectedError(BadRequestError):
+    """The external SPARQL engine refused a request the service itself found well formed."""
+
+    title = "Rejected by the SPARQL engine"
 
 
 class StoreLockedError(SekgError):

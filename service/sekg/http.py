@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Response, request
 
 from .errors import (BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError,
@@ -22,6 +24,7 @@ def register_request_limits(app) -> None:
         if uri_length > settings.SEKG_MAX_URL_BYTES:
             raise UriTooLongError(f"the request URI has {uri_length} bytes; the limit is "
                                   f"{settings.SEKG_MAX_URL_BYTES}; send long queries by POST")
+        check_request_target()
         length = request.content_length
         if length is not None and length > settings.SEKG_MAX_BODY_BYTES:
             raise PayloadTooLargeError(f"the request body has {length} bytes; the limit is "
@@ -33,6 +36,25 @@ def register_request_limits(app) -> None:
     def add_common_headers(response: Response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+def check_request_target() -> None:
+    """Refuse (400) a path or query string that is not UTF-8 or holds a NUL, instead of guessing what it meant.
+
+    The WSGI server decodes the path's percent-escapes to bytes (as Latin-1 text); the query string
+    is still percent-encoded. Werkzeug would silently replace or re-quote bad bytes.
+    """
+    try:
+        path = request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise BadRequestError("the request path is not valid UTF-8 (after percent-decoding)") from None
+    query = request.environ.get("QUERY_STRING", "")
+    try:
+        query = unquote_to_bytes(query.encode("latin-1")).decode("utf-8")
+    except UnicodeError:
+        raise BadRequestError("the query string is not valid UTF-8 (after percent-decoding)") from None
+    if "\x00" in path or "\x00" in query:
+        raise BadRequestError("the request path or query string holds a NUL character (%00)")
 
 
 def preflight() -> Response:

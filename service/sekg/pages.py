@@ -32,6 +32,11 @@ class Row:
     values: list[Value]
 
 
+def web_link(url: str) -> str | None:
+    """Return the URL when it is safe to link (http or https), else None: a javascript: IRI must not become a link."""
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
 def local_name(iri: str) -> str:
     for separator in ("#", "/"):
         if separator in iri.rstrip("/"):
@@ -125,7 +130,7 @@ class PageBuilder:
             facts = self.d.sources.get(URIRef(graph), {})
             rows.append({
                 "graph": Value(self._graph_label(facts, graph), href=self.uris.page(graph), iri=graph),
-                "derived": [Value(str(o), href=str(o)) if isinstance(o, URIRef) else Value(str(o))
+                "derived": [Value(str(o), href=web_link(str(o))) if isinstance(o, URIRef) else Value(str(o))
                             for o in facts.get(PROV.wasDerivedFrom, []) + facts.get(DCTERMS.source, [])],
                 "confidence": [self.value(o) for o in facts.get(SEKG.confidence, [])],
                 "retrieved": [self.value(o) for o in facts.get(SEKG.retrievedOn, [])],

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from .errors import ForbiddenFeatureError, QuerySyntaxError
+from .errors import ForbiddenFeatureError, QuerySyntaxError, QueryTooComplexError
 
 DEFAULT_GRAPH = "DEFAULT"  # marker for the default graph among update targets
 ALL_GRAPHS = "ALL"  # an operation that may touch any graph (CLEAR ALL, GRAPH ?g { } templates, ...)
@@ -68,6 +68,51 @@ def tokenize(text: str) -> list[Token]:
             continue
         tokens.append(Token(kind, match.group(), match.start()))
     return tokens
+
+
+# The engine parses and evaluates recursively: a few thousand nested brackets, or chains of a few
+# thousand operators, overflow its stack and kill the process (the whole server for an update).
+# These limits sit far below that and far above any query a person or a tool writes.
+MAX_NESTING = 128
+MAX_OPERATORS = 1000
+_OPENERS = {"{": "}", "(": ")", "[": "]"}
+_CLOSERS = set(_OPENERS.values())
+_CHAIN_WORDS = {"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "EXISTS", "GRAPH", "SERVICE"}
+_CHAIN_PUNCT = {"/", "|", "^", "||", "&&", "!", "+", "-", "*", "=", "!=", "<", ">", "<=", ">=", "."}
+
+
+def check_complexity(text: str, what: str = "the query") -> None:
+    """Refuse (400) SPARQL nested deeper than MAX_NESTING or with more than MAX_OPERATORS operators.
+
+    Operators inside INSERT DATA, DELETE DATA and VALUES blocks do not count: those are flat lists
+    of data that the engine reads without recursion.
+    """
+    depth = deepest = operators = 0
+    data_depth = None  # the depth at which the current data block opened
+    expect_data = False
+    for token in tokenize(unescape_codepoints(text)):
+        symbol = token.text
+        chain = token.keyword in _CHAIN_WORDS or (token.kind == "punct" and symbol in _CHAIN_PUNCT)
+        if token.keyword in {"DATA", "VALUES"}:
+            expect_data = True
+        elif symbol in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+            if expect_data and symbol == "{" and data_depth is None:
+                data_depth = depth
+                expect_data = False
+        elif symbol in _CLOSERS:
+            if data_depth is not None and depth == data_depth and symbol == "}":
+                data_depth = None
+            depth -= 1
+        elif chain and data_depth is None:
+            operators += 1
+    if deepest > MAX_NESTING:
+        raise QueryTooComplexError(f"{what} nests brackets {deepest} levels deep; the limit is {MAX_NESTING}")
+    if operators > MAX_OPERATORS:
+        advice = "; send bulk data with INSERT DATA or the Graph Store protocol" if "update" in what else ""
+        raise QueryTooComplexError(f"{what} has {operators} operators and pattern elements; the limit is "
+                                   f"{MAX_OPERATORS}{advice}")
 
 
 @dataclass

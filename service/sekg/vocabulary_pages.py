@@ -6,7 +6,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDFS, SKOS
 
 from .namespaces import GRAPH, SEKG
-from .pages import local_name
+from .pages import local_name, web_link
 
 KIND_KEYS = {OWL.Class: "classes", OWL.ObjectProperty: "object_properties", OWL.DatatypeProperty: "object_properties"}
 
@@ -106,7 +106,7 @@ def graph_summary(svc, graph_iri: str, language: str, uris) -> dict:
     return {
         "triples": triples,
         "label": _pick(provenance.get(RDFS.label, []) + provenance.get(SKOS.prefLabel, []), language),
-        "derived": [str(o) for o in provenance.get(PROV.wasDerivedFrom, [])],
+        "derived": [{"text": str(o), "href": web_link(str(o))} for o in provenance.get(PROV.wasDerivedFrom, [])],
         "confidence": [{"href": uris.page(str(o)), "iri": str(o)} for o in provenance.get(SEKG.confidence, [])],
         "retrieved": [str(o) for o in provenance.get(SEKG.retrievedOn, [])],
         "subjects": subjects,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .audit import AuditLog
 from .errors import BadRequestError, ForbiddenError, ForbiddenFeatureError, ValidationError
-from .sparql_text import ALL_GRAPHS, DEFAULT_GRAPH, add_using, analyse_update, check_federation
+from .sparql_text import ALL_GRAPHS, DEFAULT_GRAPH, add_using, analyse_update, check_complexity, check_federation
 from .tokens import Grant
 from .validation import validate
 
@@ -76,6 +76,7 @@ class WriteService:
 
     # --- SPARQL Update ----------------------------------------------------------------------
     def update(self, grant: Grant, text: str, *, base_iri: str, using: list[str], using_named: list[str]):
+        check_complexity(text, "the update")
         analysis = analyse_update(text)
         if "LOAD" in analysis.operations:
             raise ForbiddenFeatureError("LOAD is disabled on this server: send the data itself "

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, request
 
 from ..app import services
 from ..errors import BadRequestError, NotFoundError, UnsupportedMediaTypeError
-from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, RDFXML, media_type_of, rdf_syntax_for_media_type
+from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, JSONLD, RDFXML, media_type_of, rdf_syntax_for_media_type
 from ..http import allow_cors, require_grant
 from ..negotiation import negotiate
+from ..safe_json import check_json_nesting
 from ..safe_xml import check_xml
 
 bp = Blueprint("graph_store", __name__)
@@ -62,6 +63,8 @@ def request_parts() -> list[tuple[bytes, str]]:
                                             f"'{part_type or 'no Content-Type'}'")
         if syntax is RDFXML:
             check_xml(data)
+        elif syntax is JSONLD:
+            check_json_nesting(data)
         checked.append((data, syntax.media_type))
     return checked
 

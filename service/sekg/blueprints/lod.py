@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request
@@ -18,6 +19,16 @@ from ..pages import PageBuilder
 from ..schema_org import schema_org
 
 bp = Blueprint("lod", __name__)
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def require_iri(iri: str) -> str:
+    """Refuse (400) text that cannot be an IRI (spaces, angle brackets, quotes, controls) before it reaches a query."""
+    bad = _NOT_IN_IRI.search(iri)
+    if bad:
+        raise BadRequestError(f"{iri[:200]!r} is not a valid IRI: it contains {bad.group()!r}; percent-encode it")
+    return iri
 
 
 def uri_space() -> UriSpace:
@@ -36,7 +47,7 @@ def thing(rest: str):
 @bp.route("/doc/<path:rest>", methods=["GET", "HEAD"])
 def document(rest: str):
     path, forced = split_suffix(rest)
-    iri = uri_space().iri("id/" + path)
+    iri = require_iri(uri_space().iri("id/" + path))
     return represent(iri, DocumentAddress("/doc/" + path), forced)
 
 
@@ -46,6 +57,7 @@ def any_resource():
     iri = request.args.get("iri", "")
     if "://" not in iri and not iri.startswith("urn:"):
         raise BadRequestError("give the resource as ?iri=<absolute IRI>")
+    require_iri(iri)
     local = uri_space().local(iri)
     if local is not None and local.startswith("/id/"):
         return redirect("/doc/" + local[len("/id/"):], code=303)

@@ -13,7 +13,7 @@ from ..formats import (BOOLEAN_SYNTAXES, DATASET_SYNTAXES, GRAPH_SYNTAXES, JSONL
                        RESULTS_CSV, RESULTS_JSON, RESULTS_SYNTAXES, RESULTS_TSV, RESULTS_XML, TRIG, TURTLE)
 from ..http import allow_cors, read_text_body, request_media_type, single_param
 from ..negotiation import negotiate, prefers_html
-from ..sparql_text import check_federation, tokenize, unescape_codepoints
+from ..sparql_text import check_complexity, check_federation, tokenize, unescape_codepoints
 from ..store.base import Answer, query_form
 from .service_description import service_description_response
 
@@ -113,6 +113,7 @@ def sparql():
     if not text.strip():
         raise BadRequestError("the query is empty")
     svc.limiter.check(request.remote_addr or "unknown")
+    check_complexity(text)
     form = query_form(text)
     check_federation(text, settings.SEKG_SERVICE_ALLOWLIST)
     syntax = choose_syntax(form, params)

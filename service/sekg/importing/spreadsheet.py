@@ -9,6 +9,10 @@ from pathlib import Path
 
 from .problems import Problem
 
+# An XLSX file is a zip archive: a few megabytes can unpack to gigabytes (a "zip bomb"). The sheets
+# of the largest import allowed (SEKG_IMPORT_MAX_ROWS rows) unpack to a few hundred megabytes.
+MAX_XLSX_UNCOMPRESSED = 1 << 30
+
 
 @dataclass
 class Table:
@@ -61,19 +65,41 @@ def _read_csv(data: bytes) -> Table:
     return _table(records)
 
 
+def _unpacked_size(data: bytes) -> int:
+    """Return how many bytes the archive's parts declare unpacked (zipfile never reads past that); 0 if not a zip."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return 0  # load_workbook says what is wrong with it
+
+
 def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds; all mean "not a workbook"
-        raise UnreadableError([Problem(0, None, "", f"not a readable XLSX workbook: {exc}",
-                                       f"cartella di lavoro XLSX non leggibile: {exc}")]) from None
-    sheet = workbook.worksheets[0]
+    unpacked = _unpacked_size(data)
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        raise UnreadableError([Problem(0, None, "", f"the workbook unpacks to {unpacked} bytes; the limit is "
+                                       f"{MAX_XLSX_UNCOMPRESSED}: save it as CSV or split it",
+                                       f"la cartella di lavoro scompattata occupa {unpacked} byte; il limite è "
+                                       f"{MAX_XLSX_UNCOMPRESSED}: salvarla come CSV o dividerla")])
     records = []
-    for values in sheet.iter_rows(values_only=True):
-        records.append([_cell(v) for v in values])
-    workbook.close()
+    try:
+        # read-only mode parses the sheets lazily: a damaged sheet fails while its rows are read
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            if not workbook.worksheets:
+                raise ValueError("the workbook has no sheet")
+            for values in workbook.worksheets[0].iter_rows(values_only=True):
+                records.append([_cell(v) for v in values])
+        finally:
+            workbook.close()
+    except Exception as exc:  # noqa: BLE001 - openpyxl and its XML parser raise many kinds; all mean "not readable"
+        message = str(exc)[:300] or type(exc).__name__
+        raise UnreadableError([Problem(0, None, "", f"not a readable XLSX workbook: {message}",
+                                       f"cartella di lavoro XLSX non leggibile: {message}")]) from None
     return _table(records)
 
 
