@@ -51,14 +51,31 @@ class LiveServer:
 
 
 def start_server(store_dir: Path, **settings) -> LiveServer:
+    """Serve a store folder, or an external engine when the settings say SEKG_STORE=sparql (see remote_settings)."""
     values = {"SEKG_STORE": str(store_dir), "SEKG_PORT": 0, "SEKG_QUERY_WORKERS": 2, "SEKG_THREADS": 8}
     values.update(settings)
+    if values["SEKG_STORE"] == "sparql":
+        values.setdefault("SEKG_STATE_DIR", str(store_dir))
     config = load_settings(environ={}, **values)
     app, server = make_server(config)
     thread = threading.Thread(target=server.run, daemon=True, name="sekg-test-server")
     thread.start()
     admin = TokenStore(config.state_dir / "tokens.sqlite").create(admin=True, label="tests")
     return LiveServer(f"http://127.0.0.1:{server.effective_port}", config, app, server, thread, admin)
+
+
+def remote_settings(engine) -> dict:
+    """Return the settings that put the service on a test engine of tests/triplestores.py."""
+    from triplestores import VirtuosoServer
+
+    settings = {"SEKG_STORE": "sparql", "SEKG_REMOTE_QUERY_URL": engine.query_url,
+                "SEKG_REMOTE_UPDATE_URL": engine.update_url, "SEKG_REMOTE_GSP_URL": engine.gsp_url,
+                "SEKG_REMOTE_DIALECT": "oxigraph"}
+    if isinstance(engine, VirtuosoServer):
+        # queries go to the digest-protected endpoint too, so that SPARQLWrapper's digest auth is exercised
+        settings.update(SEKG_REMOTE_QUERY_URL=engine.update_url, SEKG_REMOTE_USER=engine.user,
+                        SEKG_REMOTE_PASSWORD=engine.password, SEKG_REMOTE_DIALECT="virtuoso")
+    return settings
 
 
 @pytest.fixture

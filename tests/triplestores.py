@@ -120,6 +120,7 @@ class _Server:
         self.process: subprocess.Popen | None = None
         self.http_port: int | None = None
         self.startup_seconds: float | None = None
+        self._command_line: list[str] = []
 
     @property
     def base_url(self) -> str:
@@ -147,8 +148,20 @@ class _Server:
         response.raise_for_status()
         return response.status_code
 
+    def crash(self) -> None:
+        """Kill the server as an outage would, keeping its ports and data; ``relaunch()`` brings it back."""
+        self._kill()
+
+    def relaunch(self) -> None:
+        """Start a crashed server again, on the same ports and data."""
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError(f"{self.name} is running")
+        if not self._launch(self._command_line):
+            raise RuntimeError(f"{self.name} could not listen on its port again; log tail:\n{_log_tail(self.log_path)}")
+
     def _launch(self, command: list[str]) -> bool:
         """Start the subprocess and wait until it answers; return False if its port was taken."""
+        self._command_line = command
         started = time.monotonic()
         with open(self.log_path, "wb") as log:  # one log per attempt, so the tail is this attempt's
             self.process = subprocess.Popen(command, cwd=self.workdir, stdin=subprocess.DEVNULL,
@@ -392,9 +405,11 @@ class OxigraphServer(_Server):
     name = "oxigraph"
     ready_path = "/query?query=ASK%7B%7D"
 
-    def __init__(self, union_default_graph: bool = False, startup_timeout: float = 60.0) -> None:
+    def __init__(self, union_default_graph: bool = False, startup_timeout: float = 60.0,
+                 timeout_s: int | None = None) -> None:
         super().__init__(startup_timeout)
         self.union_default_graph = union_default_graph
+        self.timeout_s = timeout_s  # `--timeout-s`: the server cancels queries running longer
 
     @property
     def query_url(self) -> str:
@@ -440,6 +455,8 @@ class OxigraphServer(_Server):
                    "--bind", f"127.0.0.1:{self.http_port}"]
         if self.union_default_graph:
             command.append("--union-default-graph")
+        if self.timeout_s is not None:
+            command += ["--timeout-s", str(self.timeout_s)]
         return command
 
     def reset(self) -> None:
