@@ -29,16 +29,27 @@ class _Worker:
         child.close()
         self.parent_conn = Connection(parent.detach())
         self.checkpoint: str | None = None
+        self._closing = threading.Lock()
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def close_connection(self) -> None:
+        """Close the socket once, even when the pool closes while a request thread replaces this worker.
+
+        Two unguarded closes would both pass the same descriptor number to close(2): the second
+        fails, or worse, closes whatever file reused that number in between.
+        """
+        with self._closing:
+            if not self.parent_conn.closed:
+                self.parent_conn.close()
 
     def kill(self) -> None:
         try:
             self.process.kill()
         finally:
             self.process.wait(timeout=5)
-            self.parent_conn.close()
+            self.close_connection()
 
     def stop(self) -> None:
         try:
@@ -47,7 +58,7 @@ class _Worker:
             pass
         try:
             self.process.wait(timeout=2)
-            self.parent_conn.close()
+            self.close_connection()
         except subprocess.TimeoutExpired:
             self.kill()
 
