@@ -81,7 +81,12 @@ class WorkerPool:
     def _add_worker(self) -> None:
         worker = _Worker()
         with self._lock:
-            self._all.add(worker)
+            closed = self._closed
+            if not closed:
+                self._all.add(worker)
+        if closed:  # a replacement that finished spawning after the pool closed
+            worker.stop()
+            return
         self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
@@ -150,8 +155,8 @@ class WorkerPool:
             return False
 
     def close(self) -> None:
-        self._closed = True
         with self._lock:
+            self._closed = True
             workers = list(self._all)
             self._all.clear()
         for worker in workers:
