@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -35,6 +34,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(PROJECT / "service"))
 sys.path.insert(0, str(PROJECT / "tests"))
 
+import run_sparql  # noqa: E402
 import synthetic  # noqa: E402
 from run_sparql import (free_port, instances, machine, percentile, rss_mb, same_answer,  # noqa: E402
                         sample_enterprises, sample_projects)
@@ -107,17 +107,8 @@ def ask(url: str, text: str) -> tuple[float, int, bytes, str]:
 
 
 def run_mix(url: str, work: list[tuple[str, str]], concurrency: int):
-    """Run the mix at a concurrency; return latencies per query, the answers and the throughput."""
-    latencies: dict[str, list[float]] = {}
-    answers = []
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for (name, _), (elapsed, status, body, accept) in zip(work, pool.map(lambda w: ask(url, w[1]), work)):
-            if status != 200:
-                raise SystemExit(f"{url}: {name} answered {status}: {body[:300]!r}")
-            latencies.setdefault(name, []).append(elapsed)
-            answers.append((body, accept))
-    return latencies, answers, len(work) / (time.perf_counter() - start)
+    """Run the mix at a concurrency with form POSTs; see run_sparql.run_mix."""
+    return run_sparql.run_mix(url, work, concurrency, send=ask)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -186,12 +186,17 @@ def same_answer(a: bytes, b: bytes, accept: str) -> bool:
     return left["results"]["bindings"] == right["results"]["bindings"]
 
 
-def run_mix(url: str, work: list[tuple[str, str]], concurrency: int):
+def run_mix(url: str, work: list[tuple[str, str]], concurrency: int, send=None):
+    """Run the mix at a concurrency; return latencies per query, the answers and the throughput.
+
+    `send(url, text)` asks one query (default: `ask`, a direct POST).
+    """
+    send = send or ask
     latencies: dict[str, list[float]] = {}
     answers = []
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for (name, _), (elapsed, status, body, accept) in zip(work, pool.map(lambda w: ask(url, w[1]), work)):
+        for (name, _), (elapsed, status, body, accept) in zip(work, pool.map(lambda w: send(url, w[1]), work)):
             if status != 200:
                 raise SystemExit(f"{url}: {name} answered {status}: {body[:300]!r}")
             latencies.setdefault(name, []).append(elapsed)
