@@ -42,7 +42,10 @@ class _Worker:
         """
         with self._closing:
             if not self.parent_conn.closed:
-                self.parent_conn.close()
+                try:
+                    self.parent_conn.close()
+                except OSError as exc:  # already closed under us: nothing left to release
+                    log.warning("closing a query worker's socket: %s", exc)
 
     def kill(self) -> None:
         try:
