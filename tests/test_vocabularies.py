@@ -176,7 +176,9 @@ def test_every_social_mission_maps_to_existing_sdg_targets():
     with (SHARED / "reference" / "sdg_targets.csv").open(encoding="utf-8", newline="") as handle:
         targets = {URIRef(row["iri"]) for row in csv.DictReader(handle)}
     targets_in_vocabulary = set(vocabulary("sdg.ttl").subjects(SKOS.broader, None))
-    for mission in concepts_in(graph, URIRef(f"{ID}scheme/social-mission")):
+    missions = list(concepts_in(graph, URIRef(f"{ID}scheme/social-mission")))
+    assert missions, "the social-mission scheme has no concepts"
+    for mission in missions:
         matches = set(graph.objects(mission, SKOS.relatedMatch))
         assert 1 <= len(matches) <= 3, mission
         assert matches <= targets, f"{mission}: {matches - targets} not in sdg_targets.csv"

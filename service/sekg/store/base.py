@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 from rdflib import Graph, URIRef
 
+from ..errors import StoreBusyError
 from ..sparql_text import tokenize, read_prologue
 from .terms import rows_from_json
 
@@ -137,6 +139,17 @@ class Store(ABC):
 
     def close(self) -> None:
         pass
+
+    @contextlib.contextmanager
+    def _write_turn(self, timeout: float | None):
+        """Hold the store's one write lock (`self._write_lock`), or refuse (503) after `timeout` seconds."""
+        wait = self.timeout if timeout is None else timeout
+        if not self._write_lock.acquire(timeout=wait):
+            raise StoreBusyError("another write is in progress; try again shortly", headers={"Retry-After": "5"})
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     def __enter__(self):
         return self.open()

@@ -29,7 +29,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 from rdflib import Graph
 
-from ..errors import (DataSyntaxError, QuerySyntaxError, SekgError, StoreBusyError, StoreLockedError)
+from ..errors import (DataSyntaxError, QuerySyntaxError, SekgError, StoreLockedError)
 from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, READABLE_SYNTAXES, rdf_syntax_for_media_type
 from .base import Answer, Snapshot, Store, Transaction, query_form
 from .query_worker import run_job
@@ -375,10 +375,7 @@ class EmbeddedStore(Store):
     # --- writes ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self, *, timeout: float | None = None):
-        wait = self.timeout if timeout is None else timeout
-        if not self._write_lock.acquire(timeout=wait):
-            raise StoreBusyError("another write is in progress; try again shortly", headers={"Retry-After": "5"})
-        try:
+        with self._write_turn(timeout):
             self.marker.write_text(str(time.time()))
             try:
                 yield EmbeddedTransaction(self)
@@ -387,8 +384,6 @@ class EmbeddedStore(Store):
                 self._primary = ox.Store(str(self.primary_dir))
                 raise
             self._publish()
-        finally:
-            self._write_lock.release()
 
     # --- reads ----------------------------------------------------------------------------
     def run_query(self, text, *, syntax, media_type, form=None, default_graphs=None, named_graphs=None,

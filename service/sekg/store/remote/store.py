@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from ...errors import ForbiddenFeatureError, QuerySyntaxError, StoreBusyError, UpstreamError
+from ...errors import ForbiddenFeatureError, QuerySyntaxError, UpstreamError
 from ...formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, rdf_syntax_for_media_type
 from ...queries import load_queries
 from ...sparql_text import insert_values, tokenize, read_prologue, unescape_codepoints
@@ -407,16 +407,11 @@ class RemoteStore(Store):
     # --- writes -------------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self, *, timeout: float | None = None):
-        wait = self.timeout if timeout is None else timeout
-        if not self._write_lock.acquire(timeout=wait):
-            raise StoreBusyError("another write is in progress; try again shortly", headers={"Retry-After": "5"})
-        try:
+        with self._write_turn(timeout):
             self.state.read(fresh=True)  # the version a failed commit is put back to
             tx = RemoteTransaction(self, self.catalogue(fresh=True))
             yield tx
             self._commit(tx.changes())
-        finally:
-            self._write_lock.release()
 
     def _commit(self, changes: list[GraphChange]) -> None:
         """Push the changes and a new version together (one request where the engine makes it atomic)."""
