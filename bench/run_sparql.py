@@ -107,10 +107,11 @@ def prepare(size: int, seed: int) -> tuple[Path, Path, dict]:
     return ours, theirs, timings
 
 
-def start_servers(ours: Path, theirs: Path, workers: int = 4) -> tuple[subprocess.Popen, str, subprocess.Popen, str]:
+def start_servers(ours: Path, theirs: Path, workers: int = 2,
+                  threads: int = 4) -> tuple[subprocess.Popen, str, subprocess.Popen, str]:
     bin_dir = Path(sys.executable).parent
     our_port, their_port = free_port(), free_port()
-    env = {**os.environ, "SEKG_QUERY_WORKERS": str(workers), "SEKG_QUERY_TIMEOUT": "300", "SEKG_MAX_RESULT_ROWS": "10000000",
+    env = {**os.environ, "SEKG_QUERY_WORKERS": str(workers), "SEKG_QUERY_THREADS": str(threads), "SEKG_QUERY_TIMEOUT": "300", "SEKG_MAX_RESULT_ROWS": "10000000",
            "SEKG_LOAD_SHIPPED": "false", "SEKG_LOG_LEVEL": "WARNING"}
     our = subprocess.Popen([str(bin_dir / "sekg"), "serve", "--store", str(ours), "--port", str(our_port)],
                            env=env, stdout=subprocess.DEVNULL)
@@ -237,13 +238,14 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=4, help="SEKG_QUERY_WORKERS of our server")
+    parser.add_argument("--workers", type=int, default=2, help="SEKG_QUERY_WORKERS of our server")
+    parser.add_argument("--threads", type=int, default=4, help="SEKG_QUERY_THREADS of our server")
     parser.add_argument("--note", default="", help="conditions worth writing down (e.g. other work running)")
     args = parser.parse_args(argv)
     ours, theirs, timings = prepare(args.size, args.seed)
-    our_proc, our_url, their_proc, their_url = start_servers(ours, theirs, args.workers)
+    our_proc, our_url, their_proc, their_url = start_servers(ours, theirs, args.workers, args.threads)
     report = {"machine": machine(), "size": args.size, "rounds": args.rounds, "timings": timings, "runs": {},
-              "workers": args.workers, "note": args.note}
+              "workers": args.workers, "threads": args.threads, "note": args.note}
     try:
         enterprises = sample_enterprises(their_url, 500)
         projects = sample_projects(their_url)
@@ -285,7 +287,8 @@ def to_markdown(report: dict) -> str:
              f"Mix of bench/sparql_mix/ × {report['rounds']} rounds, the servers taking turns round by round; "
              f"answers compared: "
              f"{report.get('answer_mismatches', '?')} mismatches. Memory (RSS): {report.get('memory_mb')}.",
-             f"Our server: SEKG_QUERY_WORKERS={report.get('workers', 4)}. {report.get('note', '')}".rstrip(),
+             f"Our server: SEKG_QUERY_WORKERS={report.get('workers', 4)}, SEKG_QUERY_THREADS={report.get('threads', 1)}. "
+             f"{report.get('note', '')}".rstrip(),
              f"Preparation: {report['timings']}", ""]
     for concurrency, run in report["runs"].items():
         ratio = run["throughput_ours"] / run["throughput_oxigraph"]

@@ -35,6 +35,8 @@ def test_environment_is_read_and_converted(tmp_path):
     ({"SEKG_STORE": "sparql"}, "SEKG_REMOTE_QUERY_URL is required"),
     ({"SEKG_LOAD_SHIPPED": "perhaps"}, "SEKG_LOAD_SHIPPED"),
     ({"SEKG_CONTACT_EMAIL": "not-an-address"}, "SEKG_CONTACT_EMAIL"),
+    ({"SEKG_QUERY_THREADS": "0"}, "SEKG_QUERY_THREADS must be at least 1"),
+    ({"SEKG_QUERY_ALLOCATOR": "/nowhere/libjemalloc.so.2"}, "SEKG_QUERY_ALLOCATOR: no library at /nowhere"),
 ])
 def test_bad_settings_stop_the_start_with_a_message_naming_them(environ, problem):
     with pytest.raises(ConfigError) as error:

@@ -43,8 +43,12 @@ class Settings:
     SEKG_PORT: int = 8080
     SEKG_THREADS: int = 16
     """Request threads of the WSGI server."""
-    SEKG_QUERY_WORKERS: int = 4
-    """Query worker processes of the embedded store (each query runs in one and can be stopped)."""
+    SEKG_QUERY_WORKERS: int = 2
+    """Query worker processes of the embedded store (a runaway query is stopped by ending its process)."""
+    SEKG_QUERY_THREADS: int = 4
+    """Queries each worker process runs at once, sharing its open store and cache."""
+    SEKG_QUERY_ALLOCATOR: str = "auto"
+    """malloc of the query workers: `auto` (jemalloc when installed), `system`, or a library's path."""
     SEKG_QUERY_TIMEOUT: float = 30.0
     """Seconds after which a query is stopped and answered 503."""
     SEKG_MAX_RESULT_ROWS: int = 100_000
@@ -145,6 +149,11 @@ def check_settings(settings: Settings) -> None:
         problems.append("SEKG_QUERY_TIMEOUT must be positive")
     if settings.SEKG_QUERY_WORKERS < 1:
         problems.append("SEKG_QUERY_WORKERS must be at least 1")
+    if settings.SEKG_QUERY_THREADS < 1:
+        problems.append("SEKG_QUERY_THREADS must be at least 1")
+    if settings.SEKG_QUERY_ALLOCATOR not in {"auto", "system"} and not Path(settings.SEKG_QUERY_ALLOCATOR).is_file():
+        problems.append(f"SEKG_QUERY_ALLOCATOR: no library at {settings.SEKG_QUERY_ALLOCATOR}; "
+                        "give `auto`, `system` or the path of a malloc library such as libjemalloc.so.2")
     if settings.SEKG_THREADS < 1:
         problems.append("SEKG_THREADS must be at least 1")
     if settings.SEKG_MAX_RESULT_ROWS < 1:

@@ -145,6 +145,25 @@ def read_prologue(tokens: list[Token]) -> Prologue:
     return prologue
 
 
+MAX_QUICK_DESCRIBE = 16
+
+
+def is_quick_describe(text: str) -> bool:
+    """Tell whether a query only describes a few named resources: `DESCRIBE <a> <b>`, after a prologue.
+
+    Such a query reads the triples about those resources and nothing else; its cost is bounded
+    by their size and the result cap, so it needs no process that could be killed.
+    """
+    tokens = tokenize(unescape_codepoints(text))
+    i = 0
+    while i < len(tokens) and tokens[i].keyword in {"PREFIX", "BASE"}:
+        i += 3 if tokens[i].keyword == "PREFIX" else 2
+    if i >= len(tokens) or tokens[i].keyword != "DESCRIBE":
+        return False
+    targets = tokens[i + 1:]
+    return 0 < len(targets) <= MAX_QUICK_DESCRIBE and all(t.kind in {"iri", "pname"} for t in targets)
+
+
 def service_endpoints(text: str) -> list[str | None]:
     """List the endpoints of every SERVICE clause; None stands for a variable endpoint."""
     tokens = tokenize(unescape_codepoints(text))

@@ -31,9 +31,10 @@ from rdflib import Graph
 
 from ..errors import (DataSyntaxError, QuerySyntaxError, SekgError, StoreLockedError)
 from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, READABLE_SYNTAXES, rdf_syntax_for_media_type
+from .allocator import AUTO, resolve_allocator
 from .base import Answer, Snapshot, Store, Transaction, query_form
 from .query_worker import run_job
-from ..sparql_text import insert_values
+from ..sparql_text import insert_values, is_quick_describe
 from .terms import carries_graphs, graph_from_triples, parse_into
 from .worker_pool import WorkerPool
 
@@ -215,9 +216,11 @@ class EmbeddedStore(Store):
     kind = "embedded"
 
     def __init__(self, settings=None, *, path: str | os.PathLike | None = None, workers: int | None = None,
-                 timeout: float | None = None):
+                 threads: int | None = None, allocator: str | None = None, timeout: float | None = None):
         self.path = Path(path if path is not None else settings.store_path).resolve()
         self.worker_count = workers if workers is not None else (settings.SEKG_QUERY_WORKERS if settings else 0)
+        self.worker_threads = threads if threads is not None else (settings.SEKG_QUERY_THREADS if settings else 1)
+        self.allocator = allocator if allocator is not None else (settings.SEKG_QUERY_ALLOCATOR if settings else AUTO)
         self.timeout = timeout if timeout is not None else (settings.SEKG_QUERY_TIMEOUT if settings else 30.0)
         self._primary: ox.Store | None = None
         self._reader: tuple[str, ox.Store] | None = None
@@ -227,6 +230,7 @@ class EmbeddedStore(Store):
         self._pool: WorkerPool | None = None
         self._current: str | None = None
         self._pinned: set[str] = set()
+        self._cleaned_for: str | None = None  # the checkpoint current at the last clean-up check
         self.recovered = False
 
     # --- paths ----------------------------------------------------------------------------
@@ -264,7 +268,7 @@ class EmbeddedStore(Store):
             self._publish()
         self._remove_stale()
         if self.worker_count:
-            self._pool = WorkerPool(self.worker_count)
+            self._pool = WorkerPool(self.worker_count, self.worker_threads, resolve_allocator(self.allocator))
             self._pool.start()
         return self
 
@@ -401,16 +405,20 @@ class EmbeddedStore(Store):
             "prefixes": prefixes,
         }
         limit = timeout or self.timeout
-        if self._pool:
+        if self._pool and not (form == "DESCRIBE" and is_quick_describe(text)):
             spool, meta = self._pool.run(job, limit)
             self._remove_stale_later()
         else:
+            # a few named resources: bounded work, not worth a trip to a worker process
             spool, meta = self._run_in_process(job)
         return Answer(form=form, syntax=syntax, media_type=media_type, body=spool, count=meta.get("count", 0),
                       truncated=meta.get("truncated", False), limit=job["max_rows"])
 
     def _remove_stale_later(self) -> None:
         # readers may have moved to a newer checkpoint; clean up without holding up the request
+        if self._cleaned_for == self._current:
+            return
+        self._cleaned_for = self._current
         if len(list(self.checkpoints_dir.glob("0*"))) > KEEP_CHECKPOINTS + 3:
             threading.Thread(target=self._remove_stale, daemon=True).start()
 
@@ -493,6 +501,8 @@ class EmbeddedStore(Store):
         detail = {"ok": ok, "store": "embedded", "version": self.version}
         if self._pool:
             detail["workers"] = self._pool.size
+            detail["worker_threads"] = self._pool.threads
+            detail["worker_allocator"] = self._pool.allocator or "system"
             detail["workers_ok"] = self._pool.ping(timeout=self.timeout)
             detail["ok"] = ok and detail["workers_ok"]
         return detail
