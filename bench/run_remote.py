@@ -111,6 +111,17 @@ def run_mix(url: str, work: list[tuple[str, str]], concurrency: int):
     return run_sparql.run_mix(url, work, concurrency, send=ask)
 
 
+def difference(a: bytes, b: bytes, accept: str) -> str | None:
+    """Say how two answers differ: None, "order" (same rows, order not fixed by the query's ORDER BY), or "content"."""
+    if same_answer(a, b, accept):
+        return None
+    if accept == "application/n-triples":
+        return "content"  # graphs are compared as graphs already
+    left, right = json.loads(a)["results"]["bindings"], json.loads(b)["results"]["bindings"]
+    canonical = lambda rows: sorted(json.dumps(row, sort_keys=True) for row in rows)  # noqa: E731
+    return "order" if canonical(left) == canonical(right) else "content"
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -182,10 +193,17 @@ def main(argv=None) -> None:
             for name, url in endpoints.items():
                 latencies, answers[name], rate = run_mix(url, work, concurrency)
                 run[name] = figures(latencies, rate)
-            differing = [name for (name, _), a, b in zip(work, answers["embedded"], answers["virtuoso"])
-                         if not same_answer(a[0], b[0], a[1])]  # exact, order included
-            mismatches += len(differing)
-            report.setdefault("mismatched_queries", {})[str(concurrency)] = sorted(set(differing))
+            kinds = {}
+            for (name, _), a, b in zip(work, answers["embedded"], answers["virtuoso"]):
+                kind = difference(a[0], b[0], a[1])
+                if kind:
+                    kinds.setdefault(kind, []).append(name)
+                    if kind == "content":  # keep one example of each real disagreement to look at
+                        report.setdefault("content_examples", {}).setdefault(name, [a[0].decode()[:2000],
+                                                                                   b[0].decode()[:2000]])
+            mismatches += sum(len(names) for names in kinds.values())
+            report.setdefault("mismatched_queries", {})[str(concurrency)] = {
+                kind: sorted(set(names)) for kind, names in kinds.items()}
             report["runs"][str(concurrency)] = run
             print(f"concurrency {concurrency}:", json.dumps(run), flush=True)
         report["answer_mismatches"] = mismatches
@@ -204,6 +222,14 @@ def main(argv=None) -> None:
     print(to_markdown(report))
 
 
+def mismatch_summary(report: dict) -> str:
+    parts = []
+    for concurrency, kinds in report.get("mismatched_queries", {}).items():
+        if isinstance(kinds, dict):
+            parts += [f"{kind} at {concurrency} client(s): {', '.join(names)}" for kind, names in kinds.items()]
+    return "; ".join(parts) or "none"
+
+
 def to_markdown(report: dict) -> str:
     m, t, mem = report["machine"], report["timings"], report["memory_mb"]
     lines = [f"# The service on its embedded store and on Virtuoso, {report['size']} synthetic enterprises", "",
@@ -211,7 +237,7 @@ def to_markdown(report: dict) -> str:
              "Virtuoso Open Source 7.2 (Debian package), on the same machine, loopback.",
              f"`bench/run_remote.py --size {report['size']} --rounds {report['rounds']}`: mix of bench/sparql_mix/ × "
              f"{report['rounds']} rounds through each service's /sparql; answers of the two services compared: "
-             f"{report.get('answer_mismatches', '?')} mismatches.", ""]
+             f"{report.get('answer_mismatches', '?')} mismatches: {mismatch_summary(report)}.", ""]
     if report.get("note"):
         lines += [f"Note: {report['note']}", ""]
     lines += ["| | embedded | Virtuoso |", "|---|---|---|",
