@@ -6,6 +6,7 @@ request (SERVICE endpoints, LOAD, the graphs an update writes). It errs on the s
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -70,6 +71,25 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_LEX_CACHE_MAX_TEXT = 8192
+
+
+@functools.lru_cache(maxsize=256)
+def _lex_cached(text: str) -> tuple[Token, ...]:
+    return tuple(tokenize(unescape_codepoints(text)))
+
+
+def lex(text: str) -> tuple[Token, ...]:
+    """Return the tokens of SPARQL text after its codepoint escapes, read once per text.
+
+    A query request is checked several times over (complexity, form, SERVICE, dataset); short
+    texts are remembered so that each check does not lex the text again.
+    """
+    if len(text) <= _LEX_CACHE_MAX_TEXT:
+        return _lex_cached(text)
+    return tuple(tokenize(unescape_codepoints(text)))
+
+
 # The engine parses and evaluates recursively: a few thousand nested brackets, or chains of a few
 # thousand operators, overflow its stack and kill the process (the whole server for an update).
 # These limits sit far below that and far above any query a person or a tool writes.
@@ -90,7 +110,7 @@ def check_complexity(text: str, what: str = "the query") -> None:
     depth = deepest = operators = 0
     data_depth = None  # the depth at which the current data block opened
     expect_data = False
-    for token in tokenize(unescape_codepoints(text)):
+    for token in lex(text):
         symbol = token.text
         chain = token.keyword in _CHAIN_WORDS or (token.kind == "punct" and symbol in _CHAIN_PUNCT)
         if token.keyword in {"DATA", "VALUES"}:
@@ -154,7 +174,7 @@ def is_quick_describe(text: str) -> bool:
     Such a query reads the triples about those resources and nothing else; its cost is bounded
     by their size and the result cap, so it needs no process that could be killed.
     """
-    tokens = tokenize(unescape_codepoints(text))
+    tokens = lex(text)
     i = 0
     while i < len(tokens) and tokens[i].keyword in {"PREFIX", "BASE"}:
         i += 3 if tokens[i].keyword == "PREFIX" else 2
@@ -166,7 +186,7 @@ def is_quick_describe(text: str) -> bool:
 
 def service_endpoints(text: str) -> list[str | None]:
     """List the endpoints of every SERVICE clause; None stands for a variable endpoint."""
-    tokens = tokenize(unescape_codepoints(text))
+    tokens = lex(text)
     prologue = read_prologue(tokens)
     endpoints = []
     for i, token in enumerate(tokens):
@@ -216,7 +236,7 @@ _OPERATIONS = {"LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "INSERT
 
 def analyse_update(text: str) -> UpdateAnalysis:
     """Find the graphs an update request writes, operation by operation."""
-    tokens = tokenize(unescape_codepoints(text))
+    tokens = lex(text)
     prologue = read_prologue(tokens)
     analysis = UpdateAnalysis()
     i = 0

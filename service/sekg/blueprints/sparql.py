@@ -13,7 +13,7 @@ from ..formats import (BOOLEAN_SYNTAXES, DATASET_SYNTAXES, GRAPH_SYNTAXES, JSONL
                        RESULTS_CSV, RESULTS_JSON, RESULTS_SYNTAXES, RESULTS_TSV, RESULTS_XML, TRIG, TURTLE)
 from ..http import allow_cors, read_text_body, request_media_type, single_param
 from ..negotiation import negotiate, prefers_html
-from ..sparql_text import check_complexity, check_federation, tokenize, unescape_codepoints
+from ..sparql_text import check_complexity, check_federation, lex
 from ..store.base import Answer, query_form
 from .service_description import service_description_response
 
@@ -83,7 +83,7 @@ def choose_syntax(form: str, params: MultiDict):
 
 
 def has_dataset_clause(text: str) -> bool:
-    return any(token.keyword == "FROM" for token in tokenize(unescape_codepoints(text)))
+    return any(token.keyword == "FROM" for token in lex(text))
 
 
 def answer_response(answer: Answer, settings) -> Response:

@@ -6,12 +6,12 @@ import contextlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterator
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from ..errors import StoreBusyError
-from ..sparql_text import tokenize, read_prologue
+from ..sparql_text import lex
 from .terms import rows_from_json
 
 
@@ -46,9 +46,8 @@ class Answer:
 def query_form(text: str) -> str:
     """Return SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a query, read after its prologue."""
     from ..errors import QuerySyntaxError
-    from ..sparql_text import unescape_codepoints
 
-    for token in tokenize(unescape_codepoints(text)):
+    for token in lex(text):
         word = token.keyword
         if word in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
             return word

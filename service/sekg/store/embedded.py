@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from ..errors import (DataSyntaxError, QuerySyntaxError, SekgError, StoreLockedError)
 from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, READABLE_SYNTAXES, rdf_syntax_for_media_type

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ...errors import QuerySyntaxError
-from ...sparql_text import Token, read_prologue, tokenize, unescape_codepoints
+from ...sparql_text import Token, lex, read_prologue, tokenize, unescape_codepoints
 
 
 def check_query(text: str, base_iri: str | None = None) -> None:
@@ -48,7 +48,7 @@ def _dataset_tokens(tokens: list[Token]) -> list[tuple[int, bool]]:
 
 def dataset_clauses(text: str) -> tuple[list[str], list[str]]:
     """Return the IRIs of a query's FROM and FROM NAMED clauses."""
-    tokens = tokenize(unescape_codepoints(text))
+    tokens = lex(text)
     prologue = read_prologue(tokens)
     default, named = [], []
     for i, is_named in _dataset_tokens(tokens):
@@ -138,7 +138,7 @@ def describe_parts(text: str, base_iri: str | None = None) -> DescribeParts:
 
 def graphs_mentioned(text: str, base_iri: str | None) -> tuple[set[str], bool]:
     """Return every IRI an update names (graphs among them), and whether it names a graph by a variable."""
-    tokens = tokenize(unescape_codepoints(text))
+    tokens = lex(text)
     prologue = read_prologue(tokens)
     if prologue.base is None:
         prologue.base = base_iri
@@ -184,7 +184,7 @@ def fill_empty_graph_patterns(text: str) -> str:
 
 def graph_constants(text: str) -> set[str]:
     """Return the graph IRIs a query names in GRAPH patterns."""
-    tokens = tokenize(unescape_codepoints(text))
+    tokens = lex(text)
     prologue = read_prologue(tokens)
     found = set()
     for i, token in enumerate(tokens[:-1]):

@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 from ...errors import ForbiddenFeatureError, QuerySyntaxError, UpstreamError
 from ...formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, rdf_syntax_for_media_type
 from ...queries import load_queries
-from ...sparql_text import insert_values, tokenize, read_prologue, unescape_codepoints
+from ...sparql_text import insert_values, lex, read_prologue
 from ..base import Answer, Store, query_form
 from ..embedded import UNLIMITED, EmbeddedSnapshot
 from ..terms import to_rdflib
@@ -264,7 +264,7 @@ class RemoteStore(Store):
         check_query(text, base_iri)
 
     def _refuse_built_ins(self, text: str) -> None:
-        tokens = tokenize(unescape_codepoints(text))
+        tokens = lex(text)
         prologue = read_prologue(tokens)
         for token in tokens:
             if token.kind in {"iri", "pname"}:
