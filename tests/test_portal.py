@@ -170,6 +170,26 @@ def test_index_rebuilds_when_the_store_changed_behind_its_back(tmp_path):
         live.stop()
 
 
+def test_index_can_wait_for_the_directory_first_visit(tmp_path):
+    from conftest import start_server
+
+    live = start_server(tmp_path / "store", SEKG_PORTAL_INDEX_AT_START=False)
+    try:
+        index = live.app.extensions["sekg"].extras["portal_index"]
+        health = requests.get(live.url + "/health")
+        assert health.status_code == 200 and health.json()["portal_index"] == "stale"
+        assert index.version is None and not index.building
+        sparql = requests.get(live.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                              headers={"Accept": "application/sparql-results+json"})
+        assert sparql.json()["boolean"] is True and index.version is None  # SPARQL needs no index
+        assert requests.get(live.url + "/").status_code == 200
+        index.ensure_current(wait=True)
+        assert index.fresh
+        assert total(requests.get(live.url + "/").text) > 0
+    finally:
+        live.stop()
+
+
 def test_tender_ranks_same_code_then_narrower_then_broader_and_by_place(synthetic_server):
     enterprises = synthetic_server.store.select(
         f"PREFIX sekg: <{SEKG}> SELECT ?e ?code WHERE {{ ?e a sekg:SocialEconomyEnterprise ; sekg:offers ?code }} "

@@ -93,7 +93,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.extensions["sekg"].writes.listeners.append(extras["portal_index"].graphs_changed)
     extras["import_concepts"] = ConceptCache(store, app.extensions["sekg"].queries)
     app.extensions["sekg"].writes.listeners.append(extras["import_concepts"].graphs_changed)
-    extras["portal_index"].ensure_current()
+    if settings.SEKG_PORTAL_INDEX_AT_START:
+        extras["portal_index"].ensure_current()
     register_template_context(app)
     app.register_blueprint(static_files.bp)
     app.register_blueprint(lod.bp)

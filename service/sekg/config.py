@@ -88,6 +88,9 @@ class Settings:
     """Largest spreadsheet (rows) one import accepts."""
     SEKG_LOAD_SHIPPED: bool = True
     """Fill a fresh store with the shipped ontology, vocabularies and data."""
+    SEKG_PORTAL_INDEX_AT_START: bool = True
+    """Build the directory's search index at start-up; `false` builds it on the directory's first visit or first write (a SPARQL-first mirror of a big store)."""
+    """Fill a fresh store with the shipped ontology, vocabularies and data."""
     SEKG_LOG_LEVEL: str = "INFO"
 
     # --- derived values -------------------------------------------------------------------
