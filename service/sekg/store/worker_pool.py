@@ -245,8 +245,10 @@ class WorkerPool:
                     raise SekgError(f"query evaluation failed: {error['message']}")
         except (EOFError, OSError):
             spool.close()
-            if worker.process.poll() is None:
+            try:
                 worker.process.wait(timeout=5)  # a socket at EOF means the process is ending
+            except subprocess.TimeoutExpired:
+                pass  # _retire kills it
             innocent = worker.killed_for not in (None, job_id)
             self._retire(worker)
             if innocent:
