@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .namespaces import CANONICAL_BASE
 
+ALLOCATOR_AUTO, ALLOCATOR_SYSTEM = "auto", "system"  # SEKG_QUERY_ALLOCATOR's named choices
+
 REMOTE = "sparql"
 
 
@@ -47,7 +49,7 @@ class Settings:
     """Query worker processes of the embedded store (a runaway query is stopped by ending its process)."""
     SEKG_QUERY_THREADS: int = 4
     """Queries each worker process runs at once, sharing its open store and cache."""
-    SEKG_QUERY_ALLOCATOR: str = "auto"
+    SEKG_QUERY_ALLOCATOR: str = ALLOCATOR_AUTO
     """malloc of the query workers: `auto` (jemalloc when installed), `system`, or a library's path."""
     SEKG_QUERY_TIMEOUT: float = 30.0
     """Seconds after which a query is stopped and answered 503."""
@@ -90,7 +92,6 @@ class Settings:
     """Fill a fresh store with the shipped ontology, vocabularies and data."""
     SEKG_PORTAL_INDEX_AT_START: bool = True
     """Build the directory's search index at start-up; `false` builds it on the directory's first visit or first write (a SPARQL-first mirror of a big store)."""
-    """Fill a fresh store with the shipped ontology, vocabularies and data."""
     SEKG_LOG_LEVEL: str = "INFO"
 
     # --- derived values -------------------------------------------------------------------
@@ -154,7 +155,7 @@ def check_settings(settings: Settings) -> None:
         problems.append("SEKG_QUERY_WORKERS must be at least 1")
     if settings.SEKG_QUERY_THREADS < 1:
         problems.append("SEKG_QUERY_THREADS must be at least 1")
-    if settings.SEKG_QUERY_ALLOCATOR not in {"auto", "system"} and not Path(settings.SEKG_QUERY_ALLOCATOR).is_file():
+    if settings.SEKG_QUERY_ALLOCATOR not in {ALLOCATOR_AUTO, ALLOCATOR_SYSTEM} and not Path(settings.SEKG_QUERY_ALLOCATOR).is_file():
         problems.append(f"SEKG_QUERY_ALLOCATOR: no library at {settings.SEKG_QUERY_ALLOCATOR}; "
                         "give `auto`, `system` or the path of a malloc library such as libjemalloc.so.2")
     if settings.SEKG_THREADS < 1:

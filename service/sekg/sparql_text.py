@@ -165,6 +165,14 @@ def read_prologue(tokens: list[Token]) -> Prologue:
     return prologue
 
 
+def prologue_end(tokens) -> int:
+    """Return the index of the first token after a query's prologue (its BASE and PREFIX declarations)."""
+    i = 0
+    while i < len(tokens) and (tokens[i].keyword in {"PREFIX", "BASE"} or tokens[i].kind in {"iri", "pname"}):
+        i += 1
+    return i
+
+
 MAX_QUICK_DESCRIBE = 16
 
 
@@ -175,9 +183,7 @@ def is_quick_describe(text: str) -> bool:
     by their size and the result cap, so it needs no process that could be killed.
     """
     tokens = lex(text)
-    i = 0
-    while i < len(tokens) and tokens[i].keyword in {"PREFIX", "BASE"}:
-        i += 3 if tokens[i].keyword == "PREFIX" else 2
+    i = prologue_end(tokens)
     if i >= len(tokens) or tokens[i].keyword != "DESCRIBE":
         return False
     targets = tokens[i + 1:]

@@ -12,16 +12,16 @@ import ctypes.util
 import logging
 import os
 
-log = logging.getLogger(__name__)
+from ..config import ALLOCATOR_AUTO, ALLOCATOR_SYSTEM
 
-AUTO, SYSTEM = "auto", "system"
+log = logging.getLogger(__name__)
 
 
 def resolve_allocator(setting: str) -> str | None:
     """Return the library to preload in query workers, or None for the C library's own malloc."""
-    if setting == SYSTEM:
+    if setting == ALLOCATOR_SYSTEM:
         return None
-    if setting == AUTO:
+    if setting == ALLOCATOR_AUTO:
         found = ctypes.util.find_library("jemalloc")
         if found is None:
             log.warning("jemalloc not found (Debian: apt-get install libjemalloc2); query workers use the "

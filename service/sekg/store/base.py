@@ -11,7 +11,7 @@ from typing import BinaryIO, Iterator
 from rdflib import Graph
 
 from ..errors import StoreBusyError
-from ..sparql_text import lex
+from ..sparql_text import lex, prologue_end
 from .terms import rows_from_json
 
 
@@ -47,13 +47,10 @@ def query_form(text: str) -> str:
     """Return SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a query, read after its prologue."""
     from ..errors import QuerySyntaxError
 
-    for token in lex(text):
-        word = token.keyword
-        if word in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
-            return word
-        if word in {"PREFIX", "BASE"} or token.kind in {"iri", "pname"}:
-            continue
-        break
+    tokens = lex(text)
+    i = prologue_end(tokens)
+    if i < len(tokens) and tokens[i].keyword in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
+        return tokens[i].keyword
     raise QuerySyntaxError("the query must be a SELECT, ASK, CONSTRUCT or DESCRIBE query")
 
 

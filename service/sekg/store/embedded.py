@@ -30,7 +30,8 @@ import pyoxigraph as ox
 
 from ..errors import (DataSyntaxError, QuerySyntaxError, SekgError, StoreLockedError)
 from ..formats import DATASET_SYNTAXES, GRAPH_SYNTAXES, READABLE_SYNTAXES, rdf_syntax_for_media_type
-from .allocator import AUTO, resolve_allocator
+from ..config import ALLOCATOR_AUTO
+from .allocator import resolve_allocator
 from .base import Answer, Snapshot, Store, Transaction, query_form
 from .query_worker import run_job
 from ..sparql_text import insert_values, is_quick_describe
@@ -219,7 +220,7 @@ class EmbeddedStore(Store):
         self.path = Path(path if path is not None else settings.store_path).resolve()
         self.worker_count = workers if workers is not None else (settings.SEKG_QUERY_WORKERS if settings else 0)
         self.worker_threads = threads if threads is not None else (settings.SEKG_QUERY_THREADS if settings else 1)
-        self.allocator = allocator if allocator is not None else (settings.SEKG_QUERY_ALLOCATOR if settings else AUTO)
+        self.allocator = allocator if allocator is not None else (settings.SEKG_QUERY_ALLOCATOR if settings else ALLOCATOR_AUTO)
         self.timeout = timeout if timeout is not None else (settings.SEKG_QUERY_TIMEOUT if settings else 30.0)
         self._primary: ox.Store | None = None
         self._reader: tuple[str, ox.Store] | None = None

@@ -100,10 +100,11 @@ def run_job(store: ox.Store, job: dict, conn) -> None:
     conn.send_bytes(b"E" + json.dumps(meta).encode())
 
 
-class _OpenStores:
-    """Keep the two most recently asked-for checkpoints open; in-flight jobs hold their own reference."""
+KEEP_OPEN = 2  # checkpoints a worker keeps open; the pool keeps their files (worker_pool.open_checkpoints)
 
-    KEEP = 2
+
+class _OpenStores:
+    """Keep the most recently asked-for checkpoints open; in-flight jobs hold their own reference."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -115,7 +116,7 @@ class _OpenStores:
             if store is None:
                 store = ox.Store.read_only(path)
             self._stores[path] = store  # most recent last
-            while len(self._stores) > self.KEEP:
+            while len(self._stores) > KEEP_OPEN:
                 del self._stores[next(iter(self._stores))]
             return store
 

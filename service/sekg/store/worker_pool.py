@@ -22,10 +22,10 @@ from multiprocessing.connection import Connection
 
 from ..errors import QuerySyntaxError, QueryTimeoutError, SekgError, StoreBusyError
 from .allocator import worker_environment
+from .query_worker import KEEP_OPEN
 
 log = logging.getLogger(__name__)
 SPOOL_IN_MEMORY = 1024 * 1024
-KEEP_OPEN = 2  # checkpoints a worker keeps open (mirrors query_worker._OpenStores.KEEP)
 
 
 class _Slot:
@@ -35,6 +35,15 @@ class _Slot:
         self.worker = worker
         self.conn = conn
         self._closing = threading.Lock()
+
+    def say_stop(self) -> None:
+        """Ask the worker process to end (any one slot's stop ends it), unless the socket is closed."""
+        with self._closing:
+            if not self.conn.closed:
+                try:
+                    self.conn.send(None)
+                except OSError:  # the process has already ended
+                    pass
 
     def close(self) -> None:
         """Close the socket once, however many threads decide to.
@@ -86,12 +95,7 @@ class _Worker:
 
     def stop(self) -> None:
         for slot in self.slots:
-            with slot._closing:
-                if not slot.conn.closed:
-                    try:
-                        slot.conn.send(None)
-                    except OSError:
-                        pass
+            slot.say_stop()
         try:
             self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
